@@ -1,0 +1,1 @@
+"""The application: settings, the command line, and the long-running process."""

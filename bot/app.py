@@ -1,0 +1,157 @@
+"""The application: the one place concrete objects are built and the long-running process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from sqlalchemy.engine import make_url
+
+from bot.scheduler import Scheduler
+from core.calendar import WorkingDayCalendar
+from core.clock import Clock, SystemClock
+from core.complaints.service import ComplaintService
+from core.complaints.service_requests import ServiceRequestService
+from core.db.store import Store
+from core.deadlines import DeadlineRules
+from core.outbox.service import OutboxService
+from core.residents.service import ResidentService
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """Whether a channel is configured, and what to set if not."""
+
+    name: str
+    configured: bool
+    detail: str
+
+
+def channel_statuses(settings: Settings) -> list[ChannelStatus]:
+    """Describe each channel's configuration for the start-up banner and health checks."""
+    missing_email = [
+        name
+        for name, value in (
+            ("COMPLAINTS_IMAP__HOST", settings.imap.host),
+            ("COMPLAINTS_SMTP__HOST", settings.smtp.host),
+            ("COMPLAINTS_EMAIL__ADDRESS", settings.email.address),
+        )
+        if not value
+    ]
+    return [
+        ChannelStatus(
+            "telegram",
+            settings.telegram_configured,
+            f"{settings.telegram.mode} via {settings.telegram.api_url}"
+            if settings.telegram_configured
+            else "not configured: set COMPLAINTS_TELEGRAM__TOKEN",
+        ),
+        ChannelStatus(
+            "email",
+            settings.email_configured,
+            f"{settings.email.address} (IMAP {settings.imap.host}, SMTP {settings.smtp.host})"
+            if settings.email_configured
+            else "not configured: set " + ", ".join(missing_email),
+        ),
+    ]
+
+
+def secrets_of(settings: Settings) -> Iterator[str]:
+    """Yield every secret value in the settings, for log redaction."""
+    for secret in (
+        settings.telegram.token,
+        settings.telegram.webhook_secret,
+        settings.imap.password,
+        settings.smtp.password,
+    ):
+        if secret is not None:
+            yield secret.get_secret_value()
+    if settings.telegram.token is not None:
+        # The part after the colon is the secret; it also appears alone in some URLs.
+        yield settings.telegram.token.get_secret_value().partition(":")[2]
+    password = make_url(settings.effective_database_url).password
+    if password:
+        yield str(password)
+
+
+class Application:
+    """Everything the bot is made of, built from the settings.
+
+    Args:
+        settings: validated settings.
+        clock: the clock to use; the system clock by default.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = WorkingDayCalendar(
+            country=settings.calendar.country,
+            subdivision=settings.calendar.subdivision,
+            closure_days=settings.calendar.closure_days,
+            cutoff=settings.calendar.cutoff,
+            timezone=settings.calendar.timezone,
+        )
+        self.rules = DeadlineRules(self.calendar, settings.timescales)
+        self.store = Store.from_url(settings.effective_database_url)
+        self.complaints = ComplaintService(clock=self.clock, rules=self.rules)
+        self.residents = ResidentService(clock=self.clock)
+        self.service_requests = ServiceRequestService(clock=self.clock)
+        self.outbox = OutboxService(clock=self.clock)
+        self.scheduler = Scheduler(
+            store=self.store,
+            clock=self.clock,
+            rules=self.rules,
+            interval_seconds=settings.scheduler.interval_seconds,
+        )
+
+    async def migrate(self) -> tuple[str | None, str | None]:
+        """Create or upgrade the database schema."""
+        return await self.store.migrate()
+
+    async def run(self, stop: asyncio.Event, *, out: TextIO) -> None:
+        """Migrate, report what is configured, and run until ``stop`` is set.
+
+        Args:
+            stop: set it (Ctrl-C and SIGTERM do) to stop cleanly.
+            out: where the start-up banner is written.
+        """
+        before, after = await self.migrate()
+        migrated = (
+            "created" if before is None else ("upgraded" if before != after else "up to date")
+        )
+        print(f"complaints-bot for {self.settings.landlord.name}", file=out)
+        print(f"  database   {self.settings.safe_database_url} ({migrated}, {after})", file=out)
+        for status in channel_statuses(self.settings):
+            state = "configured" if status.configured else "off"
+            note = status.detail
+            if status.configured:
+                note += " — this release does not include its adapter yet; nothing is received"
+            print(f"  {status.name:<10} {state}: {note}", file=out)
+        print(
+            f"  scheduler  checking deadlines every {self.settings.scheduler.interval_seconds:g} s",
+            file=out,
+        )
+        print("Running. Press Ctrl-C to stop.", file=out, flush=True)
+        log.info("started", extra={"database": self.settings.safe_database_url})
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.scheduler.run(stop))
+        log.info("stopped")
+
+    async def aclose(self) -> None:
+        """Release the database connections."""
+        await self.store.close()
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """Make SIGINT (Ctrl-C) and SIGTERM set ``stop`` instead of killing the process."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)

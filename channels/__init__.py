@@ -1,0 +1,1 @@
+"""Channel adapters: Telegram, email and the terminal."""

@@ -1,0 +1,1 @@
+"""The complaints bot: the domain, with no knowledge of any channel."""

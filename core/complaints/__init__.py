@@ -1,0 +1,1 @@
+"""Complaints: the two-stage lifecycle the Complaint Handling Code prescribes."""

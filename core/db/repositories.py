@@ -1,0 +1,598 @@
+"""Repositories: the only code that reads and writes tables. They never commit.
+
+A repository works inside the transaction of the :class:`~core.db.store.UnitOfWork` that owns
+it, so a state change, its events and its outbox messages commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.complaints.enums import Stage, TaskStatus
+from core.complaints.lifecycle import OPEN_STATUSES
+from core.complaints.models import (
+    Complaint,
+    Decision,
+    Element,
+    Event,
+    Extension,
+    OutstandingAction,
+    Remedy,
+    ServiceRequest,
+)
+from core.db.mapping import complaint_columns, complaint_from_row, row_values
+from core.db.tables import (
+    ActionRow,
+    Base,
+    ComplaintRow,
+    DeadLetterRow,
+    DecisionRow,
+    ElementRow,
+    EventRow,
+    ExtensionRow,
+    IdentityRow,
+    OutboxRow,
+    ReceiptRow,
+    RemedyRow,
+    ResidentRow,
+    RestrictionRow,
+    ServiceRequestRow,
+)
+from core.errors import ConcurrencyError, NotFoundError
+from core.outbox.models import DeadLetter, OutboxMessage, OutboxStatus
+from core.residents.models import ContactPreferences, ContactRestriction, Identity, Resident
+
+M = TypeVar("M", bound=BaseModel)
+
+_CHILD_TABLES: dict[str, tuple[type[Base], type[BaseModel]]] = {
+    "elements": (ElementRow, Element),
+    "decisions": (DecisionRow, Decision),
+    "remedies": (RemedyRow, Remedy),
+    "actions": (ActionRow, OutstandingAction),
+    "extensions": (ExtensionRow, Extension),
+}
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _insert_ignoring_duplicate(
+        self, row_type: type[Base], values: dict[str, Any], *, unique: Sequence[str]
+    ) -> bool:
+        """Insert a row unless one with the same unique columns exists; return if inserted.
+
+        On PostgreSQL a concurrent insert of the same key waits for the other transaction and
+        then does nothing, which is exactly the redelivery behaviour wanted.
+        """
+        dialect = self._session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(row_type)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(row_type.__table__.c.id)
+        )
+        result = await self._session.execute(statement)
+        return result.scalar_one_or_none() is not None
+
+
+def _model(model_type: type[M], row: Any, *, exclude: Iterable[str] = ()) -> M:
+    values = row_values(row, type(row))
+    for name in exclude:
+        values.pop(name, None)
+    return model_type.model_validate(values)
+
+
+class ResidentRepository(_Repository):
+    """Residents, their identities and contact restrictions."""
+
+    async def add(self, resident: Resident) -> Resident:
+        """Store a new resident with its identities; return it with ids."""
+        row = ResidentRow(
+            name=resident.name,
+            preferences=resident.preferences.model_dump(mode="json"),
+            adjustments=list(resident.adjustments),
+            vulnerabilities=list(resident.vulnerabilities),
+            created_at=resident.created_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        for identity in resident.identities:
+            self._session.add(IdentityRow(resident_id=row.id, **identity.model_dump()))
+        await self._session.flush()
+        return await self.get(row.id)
+
+    async def get(self, resident_id: int) -> Resident:
+        """Return the resident with ``resident_id``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        row = await self._session.get(ResidentRow, resident_id)
+        if row is None:
+            raise NotFoundError(f"no resident {resident_id}")
+        identities = await self._session.scalars(
+            select(IdentityRow)
+            .where(IdentityRow.resident_id == resident_id)
+            .order_by(IdentityRow.id)
+        )
+        restrictions = await self._session.scalars(
+            select(RestrictionRow)
+            .where(RestrictionRow.resident_id == resident_id)
+            .order_by(RestrictionRow.id)
+        )
+        return Resident(
+            id=row.id,
+            name=row.name,
+            identities=tuple(Identity(channel=i.channel, address=i.address) for i in identities),
+            preferences=ContactPreferences.model_validate(row.preferences),
+            adjustments=tuple(row.adjustments),
+            vulnerabilities=tuple(row.vulnerabilities),
+            restrictions=tuple(
+                _model(ContactRestriction, r, exclude=("resident_id",)) for r in restrictions
+            ),
+            created_at=row.created_at,
+        )
+
+    async def find_by_identity(self, channel: str, address: str) -> Resident | None:
+        """Return the resident who has ``address`` on ``channel``, if any."""
+        resident_id = await self._session.scalar(
+            select(IdentityRow.resident_id).where(
+                IdentityRow.channel == channel, IdentityRow.address == address
+            )
+        )
+        return None if resident_id is None else await self.get(resident_id)
+
+    async def add_identity(self, resident_id: int, identity: Identity) -> None:
+        """Link another channel identity to a resident (one person across channels)."""
+        self._session.add(IdentityRow(resident_id=resident_id, **identity.model_dump()))
+        await self._session.flush()
+
+    async def save(self, resident: Resident) -> None:
+        """Store the resident's name, preferences, adjustments and vulnerabilities."""
+        if resident.id is None:
+            raise ValueError("save() needs a stored resident; use add()")
+        await self._session.execute(
+            update(ResidentRow)
+            .where(ResidentRow.id == resident.id)
+            .values(
+                name=resident.name,
+                preferences=resident.preferences.model_dump(mode="json"),
+                adjustments=list(resident.adjustments),
+                vulnerabilities=list(resident.vulnerabilities),
+            )
+        )
+
+    async def add_restriction(
+        self, resident_id: int, restriction: ContactRestriction
+    ) -> ContactRestriction:
+        """Record a contact restriction set by a person (CHC-5.14)."""
+        row = RestrictionRow(
+            resident_id=resident_id,
+            **restriction.model_dump(exclude={"id"})
+            | {"allowed_channels": list(restriction.allowed_channels)},
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _model(ContactRestriction, row, exclude=("resident_id",))
+
+    async def lift_restriction(self, restriction_id: int, at: datetime) -> None:
+        """Mark a contact restriction as lifted."""
+        await self._session.execute(
+            update(RestrictionRow).where(RestrictionRow.id == restriction_id).values(lifted_at=at)
+        )
+
+
+class ComplaintRepository(_Repository):
+    """Complaints and the parts of their record: elements, decisions, remedies, …."""
+
+    async def add(self, complaint: Complaint) -> Complaint:
+        """Store a new complaint with its elements; return it with ids."""
+        row = ComplaintRow(**complaint_columns(complaint))
+        self._session.add(row)
+        await self._session.flush()
+        for element in complaint.elements:
+            await self.add_element(row.id, element)
+        return await self.get(row.id)
+
+    async def save(self, complaint: Complaint) -> Complaint:
+        """Store the complaint's own fields if nobody changed it since it was read.
+
+        Returns the complaint with its version incremented.
+
+        Raises:
+            ConcurrencyError: another transaction changed the complaint first.
+        """
+        if complaint.id is None:
+            raise ValueError("save() needs a stored complaint; use add()")
+        values = complaint_columns(complaint)
+        values["version"] = complaint.version + 1
+        result = await self._session.execute(
+            update(ComplaintRow)
+            .where(ComplaintRow.id == complaint.id, ComplaintRow.version == complaint.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrencyError(f"complaint {complaint.reference} changed; reload and retry")
+        return complaint.model_copy(update={"version": complaint.version + 1})
+
+    async def get(self, complaint_id: int, *, for_update: bool = False) -> Complaint:
+        """Return the complaint with ``complaint_id`` and its whole record.
+
+        Args:
+            complaint_id: the complaint's id.
+            for_update: lock the row until the transaction ends (PostgreSQL).
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        statement = select(ComplaintRow).where(ComplaintRow.id == complaint_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = await self._session.scalar(statement)
+        if row is None:
+            raise NotFoundError(f"no complaint {complaint_id}")
+        return (await self._with_children([row]))[0]
+
+    async def get_by_reference(self, reference: str, *, for_update: bool = False) -> Complaint:
+        """Return the complaint with ``reference`` (already normalised).
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        statement = select(ComplaintRow).where(ComplaintRow.reference == reference)
+        if for_update:
+            statement = statement.with_for_update()
+        row = await self._session.scalar(statement)
+        if row is None:
+            raise NotFoundError(f"no complaint {reference}")
+        return (await self._with_children([row]))[0]
+
+    async def for_resident(self, resident_id: int) -> list[Complaint]:
+        """Return the resident's complaints, newest first."""
+        rows = await self._session.scalars(
+            select(ComplaintRow)
+            .where(ComplaintRow.resident_id == resident_id)
+            .order_by(ComplaintRow.received_at.desc(), ComplaintRow.id.desc())
+        )
+        return await self._with_children(list(rows))
+
+    async def due_by(self, day: date, *, limit: int = 500) -> list[Complaint]:
+        """Return open complaints whose next deadline is on or before ``day``, earliest first.
+
+        Uses the ``(status, next_due_on)`` index.
+        """
+        rows = await self._session.scalars(
+            select(ComplaintRow)
+            .where(
+                ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]),
+                ComplaintRow.next_due_on <= day,
+            )
+            .order_by(ComplaintRow.next_due_on, ComplaintRow.id)
+            .limit(limit)
+        )
+        return await self._with_children(list(rows))
+
+    async def count(self) -> int:
+        """Return how many complaints are stored."""
+        return int(await self._session.scalar(select(func.count(ComplaintRow.id))) or 0)
+
+    async def add_element(self, complaint_id: int, element: Element) -> Element:
+        """Add a point to the complaint definition."""
+        return await self._add_child(complaint_id, ElementRow, element)
+
+    async def update_element_text(self, element_id: int, text: str) -> None:
+        """Change the wording of a point (a clarification, CHC-5.6); the event keeps the old."""
+        await self._session.execute(
+            update(ElementRow).where(ElementRow.id == element_id).values(text=text)
+        )
+
+    async def add_decision(self, complaint_id: int, decision: Decision) -> Decision:
+        """Record a decision on one element (CHC-6.7)."""
+        return await self._add_child(complaint_id, DecisionRow, decision)
+
+    async def add_remedy(self, complaint_id: int, remedy: Remedy) -> Remedy:
+        """Record a remedy (CHC-7.1)."""
+        return await self._add_child(complaint_id, RemedyRow, remedy)
+
+    async def set_remedy_status(
+        self, remedy_id: int, status: TaskStatus, completed_at: datetime | None
+    ) -> None:
+        """Record a remedy's progress (CHC-7.3)."""
+        await self._session.execute(
+            update(RemedyRow)
+            .where(RemedyRow.id == remedy_id)
+            .values(status=status.value, completed_at=completed_at)
+        )
+
+    async def add_action(self, complaint_id: int, action: OutstandingAction) -> OutstandingAction:
+        """Record an outstanding action (CHC-6.6)."""
+        return await self._add_child(complaint_id, ActionRow, action)
+
+    async def set_action_status(
+        self, action_id: int, status: TaskStatus, completed_at: datetime | None
+    ) -> None:
+        """Record an outstanding action's progress."""
+        await self._session.execute(
+            update(ActionRow)
+            .where(ActionRow.id == action_id)
+            .values(status=status.value, completed_at=completed_at)
+        )
+
+    async def add_extension(self, complaint_id: int, extension: Extension) -> Extension:
+        """Record an extension (CHC-6.4, CHC-6.15)."""
+        return await self._add_child(complaint_id, ExtensionRow, extension)
+
+    async def mark_extension_notified(self, extension_id: int, at: datetime) -> None:
+        """Record when the resident was told of an extension."""
+        await self._session.execute(
+            update(ExtensionRow).where(ExtensionRow.id == extension_id).values(notified_at=at)
+        )
+
+    async def _add_child(self, complaint_id: int, row_type: type[Base], model: M) -> M:
+        values = model.model_dump(mode="python", exclude={"id"})
+        values = {k: (int(v) if isinstance(v, Stage) else v) for k, v in values.items()}
+        row = row_type(complaint_id=complaint_id, **values)
+        self._session.add(row)
+        await self._session.flush()
+        return _model(type(model), row, exclude=("complaint_id",))
+
+    async def _with_children(self, rows: list[ComplaintRow]) -> list[Complaint]:
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        children: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for name, (row_type, model_type) in _CHILD_TABLES.items():
+            column = row_type.__table__.c
+            result = await self._session.scalars(
+                select(row_type).where(column.complaint_id.in_(ids)).order_by(column.id)
+            )
+            for child in result:
+                complaint_id = child.complaint_id  # type: ignore[attr-defined]
+                children[complaint_id][name].append(
+                    _model(model_type, child, exclude=("complaint_id",))
+                )
+        return [complaint_from_row(row, children[row.id]) for row in rows]
+
+
+class ServiceRequestRepository(_Repository):
+    """Service requests (CHC-1.4)."""
+
+    async def add(self, request: ServiceRequest) -> ServiceRequest:
+        """Store a new service request."""
+        row = ServiceRequestRow(**request.model_dump(exclude={"id"}))
+        self._session.add(row)
+        await self._session.flush()
+        return _model(ServiceRequest, row)
+
+    async def get_by_reference(self, reference: str) -> ServiceRequest:
+        """Return the service request with ``reference``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        row = await self._session.scalar(
+            select(ServiceRequestRow).where(ServiceRequestRow.reference == reference)
+        )
+        if row is None:
+            raise NotFoundError(f"no service request {reference}")
+        return _model(ServiceRequest, row)
+
+    async def for_resident(self, resident_id: int) -> list[ServiceRequest]:
+        """Return the resident's service requests, newest first."""
+        rows = await self._session.scalars(
+            select(ServiceRequestRow)
+            .where(ServiceRequestRow.resident_id == resident_id)
+            .order_by(ServiceRequestRow.received_at.desc(), ServiceRequestRow.id.desc())
+        )
+        return [_model(ServiceRequest, row) for row in rows]
+
+    async def save(self, request: ServiceRequest) -> ServiceRequest:
+        """Store the request's status if nobody changed it since it was read.
+
+        Raises:
+            ConcurrencyError: another transaction changed it first.
+        """
+        result = await self._session.execute(
+            update(ServiceRequestRow)
+            .where(ServiceRequestRow.id == request.id, ServiceRequestRow.version == request.version)
+            .values(
+                status=request.status.value,
+                closed_at=request.closed_at,
+                location=request.location,
+                version=request.version + 1,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrencyError(f"service request {request.reference} changed; retry")
+        return request.model_copy(update={"version": request.version + 1})
+
+
+class EventRepository(_Repository):
+    """The record (CHC-5.12). Append and read only: there is no update or delete."""
+
+    async def append(self, event: Event) -> Event:
+        """Append one event."""
+        row = EventRow(
+            **event.model_dump(mode="python", exclude={"id", "actor"}),
+            actor_kind=event.actor.kind.value,
+            actor_id=event.actor.id,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return event.model_copy(update={"id": row.id})
+
+    async def for_complaint(self, complaint_id: int) -> list[Event]:
+        """Return the complaint's events in the order they happened."""
+        return await self._where(EventRow.complaint_id == complaint_id)
+
+    async def for_service_request(self, request_id: int) -> list[Event]:
+        """Return the service request's events in order."""
+        return await self._where(EventRow.service_request_id == request_id)
+
+    async def for_resident(self, resident_id: int) -> list[Event]:
+        """Return every event about the resident in order."""
+        return await self._where(EventRow.resident_id == resident_id)
+
+    async def _where(self, condition: Any) -> list[Event]:
+        rows = await self._session.scalars(
+            select(EventRow).where(condition).order_by(EventRow.occurred_at, EventRow.id)
+        )
+        return [_event(row) for row in rows]
+
+
+def _event(row: EventRow) -> Event:
+    values = row_values(row, EventRow)
+    values["actor"] = {"kind": values.pop("actor_kind"), "id": values.pop("actor_id")}
+    return Event.model_validate(values)
+
+
+class ReceiptRepository(_Repository):
+    """Inbound message receipts: how a redelivered message is recognised."""
+
+    async def record(self, channel: str, external_id: str, at: datetime) -> bool:
+        """Record that the message ``external_id`` on ``channel`` is being processed.
+
+        Call it in the same transaction as the message's effects. Returns ``False`` when the
+        message was already processed (a redelivery): the caller then does nothing.
+        """
+        return await self._insert_ignoring_duplicate(
+            ReceiptRow,
+            {"channel": channel, "external_id": external_id, "received_at": at},
+            unique=("channel", "external_id"),
+        )
+
+    async def seen(self, channel: str, external_id: str) -> bool:
+        """Return whether the message was already processed."""
+        found = await self._session.scalar(
+            select(ReceiptRow.id).where(
+                ReceiptRow.channel == channel, ReceiptRow.external_id == external_id
+            )
+        )
+        return found is not None
+
+
+class OutboxRepository(_Repository):
+    """The transactional outbox."""
+
+    async def enqueue(self, message: OutboxMessage) -> bool:
+        """Queue a message in the current transaction; ``False`` if its key is already queued."""
+        values = message.model_dump(mode="python", exclude={"id"})
+        values["status"] = message.status.value
+        return await self._insert_ignoring_duplicate(OutboxRow, values, unique=("idempotency_key",))
+
+    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
+        """Return pending messages due by ``now``, locked so other dispatchers skip them.
+
+        On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``) until the transaction
+        ends; SQLite serialises writers instead.
+        """
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_model(OutboxMessage, row) for row in rows]
+
+    async def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Record a successful delivery."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=at,
+                attempts=OutboxRow.attempts + 1,
+                last_error=None,
+            )
+        )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt and when to try again."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(attempts=OutboxRow.attempts + 1, last_error=error, next_attempt_at=retry_at)
+        )
+
+    async def mark_dead(self, message_id: int, error: str) -> None:
+        """Give up on a message; the caller also writes a dead letter and alerts staff."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(
+                status=OutboxStatus.DEAD.value, attempts=OutboxRow.attempts + 1, last_error=error
+            )
+        )
+
+    async def get_by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        """Return the message queued under ``idempotency_key``, if any."""
+        row = await self._session.scalar(
+            select(OutboxRow).where(OutboxRow.idempotency_key == idempotency_key)
+        )
+        return None if row is None else _model(OutboxMessage, row)
+
+    async def for_complaint(self, complaint_id: int) -> list[OutboxMessage]:
+        """Return every message queued about a complaint, in order."""
+        rows = await self._session.scalars(
+            select(OutboxRow).where(OutboxRow.complaint_id == complaint_id).order_by(OutboxRow.id)
+        )
+        return [_model(OutboxMessage, row) for row in rows]
+
+    async def depth(self) -> int:
+        """Return how many messages wait to be sent."""
+        return int(
+            await self._session.scalar(
+                select(func.count(OutboxRow.id)).where(
+                    OutboxRow.status == OutboxStatus.PENDING.value
+                )
+            )
+            or 0
+        )
+
+
+class DeadLetterRepository(_Repository):
+    """What could not be processed or delivered, until a person resolves it."""
+
+    async def add(self, letter: DeadLetter) -> DeadLetter:
+        """Store a dead letter."""
+        row = DeadLetterRow(**letter.model_dump(exclude={"id"}))
+        self._session.add(row)
+        await self._session.flush()
+        return _model(DeadLetter, row)
+
+    async def unresolved(self, *, limit: int = 200) -> list[DeadLetter]:
+        """Return unresolved dead letters, oldest first."""
+        rows = await self._session.scalars(
+            select(DeadLetterRow)
+            .where(DeadLetterRow.resolved_at.is_(None))
+            .order_by(DeadLetterRow.created_at, DeadLetterRow.id)
+            .limit(limit)
+        )
+        return [_model(DeadLetter, row) for row in rows]
+
+    async def resolve(self, letter_id: int, *, by: str, at: datetime) -> None:
+        """Mark a dead letter as dealt with.
+
+        Raises:
+            NotFoundError: there is no unresolved dead letter with that id.
+        """
+        result = await self._session.execute(
+            update(DeadLetterRow)
+            .where(DeadLetterRow.id == letter_id, DeadLetterRow.resolved_at.is_(None))
+            .values(resolved_at=at, resolved_by=by)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise NotFoundError(f"no unresolved dead letter {letter_id}")

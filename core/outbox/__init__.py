@@ -1,0 +1,1 @@
+"""The transactional outbox, inbound receipts and dead letters: nothing lost, nothing doubled."""

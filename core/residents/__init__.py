@@ -1,0 +1,1 @@
+"""Residents: one person, several channel identities, their preferences and adjustments."""
