@@ -30,14 +30,25 @@ class RedactSecrets(logging.Filter):
         """Rewrite the record's message (and formatted exception) without the secrets."""
         if not self._secrets:
             return True
-        record.msg = self.redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format string
+            message = f"{record.msg} (arguments that did not fit: {record.args!r})"
+        record.msg = self.redact(message)
         record.args = None
         if record.exc_info:
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+            if key in _STANDARD_ATTRIBUTES or value is None:
+                continue
+            if isinstance(value, str):
                 setattr(record, key, self.redact(value))
+            elif not isinstance(value, int | float | bool):
+                # Formatters write other objects with str(); redact what they would show.
+                shown = str(value)
+                if self.redact(shown) != shown:
+                    setattr(record, key, self.redact(shown))
         return True
 
     def redact(self, text: str) -> str:

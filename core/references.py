@@ -6,11 +6,13 @@ then seven random characters and one check character, in two groups of four.
 * **Readable and unambiguous**: Crockford's base-32 alphabet (no I, L, O or U). When a resident
   types a reference we read ``O`` as ``0`` and ``I``/``L`` as ``1``, ignore case, spaces and
   hyphens.
-* **Not guessable**: the seven characters come from :mod:`secrets` (32**7, about 34 billion per
-  kind), so one reference says nothing about any other.
-* **Self-checking**: the last character is a Luhn mod 32 check, which catches every single
-  mistyped character and every swap of two adjacent different characters, so a typo is reported
-  as a typo instead of matching someone else's case.
+* **Not guessable**: the seven characters come from :mod:`secrets` (31 symbols, 31**7, about
+  27 billion per kind), so one reference says nothing about any other.
+* **Self-checking**: the last character makes a weighted sum of all nine symbols (weights 1 to
+  9) divisible by 31, a prime. Because every symbol but ``Z`` has a value below 31 and the
+  weights differ, this catches every single mistyped character and every swap of two adjacent
+  different characters, so a typo is reported as a typo instead of matching someone else's
+  case. ``Z`` is never used, so a ``Z`` anywhere is itself a typo.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from typing import Final
 
 from core.errors import InvalidReferenceError
 
-ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_BASE: Final = len(ALPHABET)
+ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXY"
+"""Crockford's base-32 symbols without Z: 31 symbols, so every value is below the modulus."""
+_MODULUS: Final = 31
 _VALUE: Final = {ch: i for i, ch in enumerate(ALPHABET)}
+_CHECK_WEIGHT: Final = 9
+_CHECK_INVERSE: Final = pow(_CHECK_WEIGHT, -1, _MODULUS)
 _RANDOM_LENGTH: Final = 7
 _TYPO_MAP: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
 # Finds a candidate reference inside free text: kind letter, optional separator, 8 symbols with
@@ -42,15 +47,13 @@ class ReferenceKind(StrEnum):
 
 
 def _check_character(payload: str) -> str:
-    """Return the Luhn mod N check character for ``payload`` (already in ``ALPHABET``)."""
-    factor = 2
-    total = 0
-    for ch in reversed(payload):
-        addend = factor * _VALUE[ch]
-        factor = 1 if factor == 2 else 2
-        addend = (addend // _BASE) + (addend % _BASE)
-        total += addend
-    return ALPHABET[(_BASE - (total % _BASE)) % _BASE]
+    """Return the symbol that makes the weighted sum of ``payload`` + it divisible by 31.
+
+    ``payload`` is the kind letter and the seven random symbols; weights run 1 to 8 over it and
+    9 on the check symbol.
+    """
+    total = sum(weight * _VALUE[ch] for weight, ch in enumerate(payload, start=1))
+    return ALPHABET[(-total * _CHECK_INVERSE) % _MODULUS]
 
 
 def _format(kind: ReferenceKind, body: str) -> str:

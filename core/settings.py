@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.db.engine import sqlite_url
 from core.deadlines import Timescales
@@ -144,7 +145,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
-    database_url: str | None = None
+    database_url: SecretStr | None = None
+    """Secret because a PostgreSQL URL usually carries a password."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
     templates_dir: Path | None = None
@@ -178,9 +180,14 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _database_url_shape(cls, value: str | None) -> str | None:
+    def _database_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            backend = make_url(value).get_backend_name()
+            try:
+                backend = make_url(value.get_secret_value()).get_backend_name()
+            except ArgumentError:
+                raise ValueError(
+                    "not a database URL; use sqlite+aiosqlite:///PATH or postgresql+asyncpg://…"
+                ) from None
             if backend not in {"sqlite", "postgresql"}:
                 raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://…")
         return value
@@ -188,7 +195,9 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         """The database to use: ``database_url``, or SQLite under ``data_dir``."""
-        return self.database_url or sqlite_url(self.data_dir / "complaints.sqlite3")
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return sqlite_url(self.data_dir / "complaints.sqlite3")
 
     @property
     def safe_database_url(self) -> str:

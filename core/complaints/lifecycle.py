@@ -41,10 +41,10 @@ _S2: Final = frozenset({Stage.TWO})
 TRANSITIONS: Final[dict[tuple[Status, Action], Transition]] = {
     (Status.RECEIVED, Action.ACKNOWLEDGE): Transition(Status.ACKNOWLEDGED, _S1),  # CHC-6.2
     (Status.RECEIVED, Action.REFUSE): Transition(Status.REFUSED, _S1),  # CHC-2.4
-    (Status.RECEIVED, Action.WITHDRAW): Transition(Status.WITHDRAWN),
+    (Status.RECEIVED, Action.WITHDRAW): Transition(Status.WITHDRAWN, _S1),
     (Status.ACKNOWLEDGED, Action.RESPOND): Transition(Status.RESPONDED, _S1),  # CHC-6.3
     (Status.ACKNOWLEDGED, Action.REFUSE): Transition(Status.REFUSED, _S1),
-    (Status.ACKNOWLEDGED, Action.WITHDRAW): Transition(Status.WITHDRAWN),
+    (Status.ACKNOWLEDGED, Action.WITHDRAW): Transition(Status.WITHDRAWN, _S1),
     (Status.RESPONDED, Action.REQUEST_ESCALATION): Transition(  # CHC-6.10
         Status.ESCALATION_REQUESTED, _S1, sets_stage=Stage.TWO
     ),

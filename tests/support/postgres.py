@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 PG_BIN_ENV = "COMPLAINTS_TEST_PG_BIN"
 _TOOLS = ("initdb", "pg_ctl")

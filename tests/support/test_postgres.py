@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 
 from tests.support.postgres import PG_BIN_ENV, PostgresServer, find_pg_bin
