@@ -59,7 +59,8 @@ class DeadLetter(BaseModel):
     id: int | None = None
     source: str
     external_id: str | None = None
-    payload: str
+    payload: bytes
+    """The raw input as received, byte for byte, so nothing is lost to decoding."""
     reason: str
     created_at: datetime
     resolved_at: datetime | None = None

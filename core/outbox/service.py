@@ -76,7 +76,7 @@ class OutboxService:
         uow: UnitOfWork,
         *,
         source: str,
-        payload: str,
+        payload: str | bytes,
         reason: str,
         external_id: str | None = None,
     ) -> DeadLetter:
@@ -85,7 +85,7 @@ class OutboxService:
             DeadLetter(
                 source=source,
                 external_id=external_id,
-                payload=payload,
+                payload=payload.encode("utf-8") if isinstance(payload, str) else payload,
                 reason=reason,
                 created_at=self._clock.now(),
             )

@@ -1,1 +1,1 @@
-"""Tests of the core/outbox package."""
+"""Tests of the core.outbox package."""

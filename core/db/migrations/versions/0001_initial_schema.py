@@ -33,7 +33,7 @@ def upgrade() -> None:
         ),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("external_id", sa.String(length=512), nullable=True),
-        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_at", core.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", core.db.types.UTCDateTime(timezone=True), nullable=True),

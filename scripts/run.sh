@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quick start, command 1: install everything into .venv and start the bot on its embedded
+# default (SQLite under ./data; Telegram and email start when configured, see .env.example).
+# Arguments are passed to complaints-bot; with none it runs `complaints-bot run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/_venv.sh
+. scripts/_venv.sh
+ensure_venv ""
+if [ "$#" -eq 0 ]; then
+    set -- run
+fi
+exec .venv/bin/complaints-bot "$@"
