@@ -11,7 +11,12 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
+from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
+from channels.terminal import TerminalChannel
+from conversations.engine import Engine
+from conversations.envelopes import STAFF_CHANNEL, InboundMessage
+from conversations.wording import Wording
 from core.calendar import WorkingDayCalendar
 from core.clock import Clock, SystemClock
 from core.complaints.service import ComplaintService
@@ -23,6 +28,17 @@ from core.residents.service import ResidentService
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    """Who chats in the terminal, and the streams they use."""
+
+    user: str
+    input_stream: TextIO
+    output: TextIO
+    staff_output: TextIO
+    interactive: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +121,21 @@ class Application:
         self.residents = ResidentService(clock=self.clock)
         self.service_requests = ServiceRequestService(clock=self.clock)
         self.outbox = OutboxService(clock=self.clock)
+        self.wording = Wording(
+            landlord=settings.landlord,
+            ombudsman=settings.ombudsman,
+            override_directory=settings.templates_dir,
+        )
+        self.engine = Engine(
+            store=self.store,
+            clock=self.clock,
+            calendar=self.calendar,
+            complaints=self.complaints,
+            residents=self.residents,
+            service_requests=self.service_requests,
+            outbox=self.outbox,
+            wording=self.wording,
+        )
         self.scheduler = Scheduler(
             store=self.store,
             clock=self.clock,
@@ -116,12 +147,15 @@ class Application:
         """Create or upgrade the database schema."""
         return await self.store.migrate()
 
-    async def run(self, stop: asyncio.Event, *, out: TextIO) -> None:
+    async def run(
+        self, stop: asyncio.Event, *, out: TextIO, chat: ChatOptions | None = None
+    ) -> None:
         """Migrate, report what is configured, and run until ``stop`` is set.
 
         Args:
             stop: set it (Ctrl-C and SIGTERM do) to stop cleanly.
             out: where the start-up banner is written.
+            chat: also chat in this terminal; the bot stops when the chat ends.
         """
         before, after = await self.migrate()
         migrated = (
@@ -135,6 +169,8 @@ class Application:
             if status.configured:
                 note += " — this release does not include its adapter yet; nothing is received"
             print(f"  {status.name:<10} {state}: {note}", file=out)
+        if chat is not None:
+            print(f"  terminal   chatting as {chat.user}; /quit stops the bot", file=out)
         print(
             f"  scheduler  checking deadlines every {self.settings.scheduler.interval_seconds:g} s",
             file=out,
@@ -143,7 +179,43 @@ class Application:
         log.info("started", extra={"database": self.settings.safe_database_url})
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.scheduler.run(stop))
+            if chat is not None:
+                tasks.create_task(self._chat_then_stop(chat, stop))
         log.info("stopped")
+
+    async def _chat_then_stop(self, chat: ChatOptions, stop: asyncio.Event) -> None:
+        chatting = asyncio.create_task(self.chat(chat))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({chatting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        chatting.cancel()
+        stop.set()
+
+    async def chat(self, options: ChatOptions) -> None:
+        """Chat with the bot in a terminal over the same engine and database.
+
+        The resident's replies are sent at once. Staff notices are shown on the staff stream
+        as a preview and left in the outbox for the staff channels that ``run`` delivers to.
+        """
+        terminal = TerminalChannel(
+            user=options.user,
+            input_stream=options.input_stream,
+            output=options.output,
+            clock=self.clock,
+            interactive=options.interactive,
+            staff_output=options.staff_output,
+        )
+        dispatcher = Dispatcher(store=self.store, clock=self.clock, channels={"terminal": terminal})
+
+        async def on_message(message: InboundMessage) -> None:
+            queued = await self.engine.handle(message)
+            for notice in (m for m in queued if m.channel == STAFF_CHANNEL):
+                await terminal.send(notice)
+            while await dispatcher.dispatch_once():
+                pass
+
+        async with terminal:
+            await terminal.start(on_message)
 
     async def aclose(self) -> None:
         """Release the database connections."""

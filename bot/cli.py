@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.app import Application, install_stop_signals, secrets_of
+from bot.app import Application, ChatOptions, install_stop_signals, secrets_of
 from bot.logs import configure_logging
 from core.calendar import long_date
-from core.errors import ComplaintsBotError, ConfigurationError, StorageError
+from core.errors import ComplaintsBotError, ConfigurationError
 from core.settings import Settings, load_settings
 
 EXIT_OK = 0
@@ -65,10 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="migrate the database and run the bot: channels, outbox and deadline scheduler",
         description="Create or upgrade the database, then run until Ctrl-C or SIGTERM.",
+    )
+    run.add_argument(
+        "--chat",
+        action="store_true",
+        help="also chat with the bot in this terminal; the bot stops when you type /quit",
+    )
+    run.add_argument("--as", dest="user", metavar="NAME", help="who is chatting (with --chat)")
+
+    chat = commands.add_parser(
+        "chat",
+        help="chat with the bot in the terminal (no accounts needed)",
+        description=(
+            "Talk to the bot as a resident, over the same engine and database as the real "
+            "channels. Options are numbered: answer with the number or the option's words. "
+            "Works with piped input, one message per line. /quit leaves."
+        ),
+    )
+    chat.add_argument(
+        "--as",
+        dest="user",
+        metavar="NAME",
+        help="who is chatting (default: your login name); try two names to be two residents",
     )
 
     db = commands.add_parser("db", help="database maintenance")
@@ -103,27 +126,67 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             level=settings.log_level, json_lines=settings.log_json, secrets=secrets_of(settings)
         )
         if args.command == "run":
-            return asyncio.run(_run(settings, out))
+            return asyncio.run(_run(settings, out, _chat_options(args, out) if args.chat else None))
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, _chat_options(args, out)))
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command, out))
         return _deadlines(settings, args.received_at, as_json=args.json, out=out)
-    except ConfigurationError as error:
-        print(f"complaints-bot: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except StorageError as error:
-        print(f"complaints-bot: {error}", file=sys.stderr)
-        return EXIT_FAILURE
     except ComplaintsBotError as error:
+        # Settings and usage problems exit 2; anything else (database, …) exits 1.
         print(f"complaints-bot: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_FAILURE
 
 
-async def _run(settings: Settings, out: TextIO) -> int:
+def _chat_options(args: argparse.Namespace, out: TextIO) -> ChatOptions:
+    return ChatOptions(
+        user=args.user or _login_name(),
+        input_stream=sys.stdin,
+        output=out,
+        staff_output=sys.stderr,
+        interactive=sys.stdin.isatty(),
+    )
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment
+        return "resident"
+
+
+async def _chat(settings: Settings, options: ChatOptions) -> int:
     app = Application(settings)
     stop = asyncio.Event()
     install_stop_signals(stop)
     try:
-        await app.run(stop, out=out)
+        await app.migrate()
+        if options.interactive:
+            print(
+                f"Chatting with the complaints bot of {settings.landlord.name} as "
+                f"{options.user}. Type /quit to leave.",
+                file=options.output,
+                flush=True,
+            )
+        chatting = asyncio.create_task(app.chat(options))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({chatting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not chatting.done():
+            chatting.cancel()
+        elif chatting.exception() is not None:
+            raise chatting.exception()  # type: ignore[misc]
+    finally:
+        await app.aclose()
+    return EXIT_OK
+
+
+async def _run(settings: Settings, out: TextIO, chat: ChatOptions | None = None) -> int:
+    app = Application(settings)
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    try:
+        await app.run(stop, out=out, chat=chat)
     finally:
         await app.aclose()
     print("Stopped cleanly.", file=out, flush=True)

@@ -200,7 +200,9 @@ class ComplaintService:
         Stage 2: 20 working days after the escalation is acknowledged (CHC-6.14).
         """
         complaint = await self.get(uow, reference=reference, for_update=True)
-        today = self.today()
+        # Never before the day the complaint counts as received (a message after the cut-off
+        # is acknowledged at once but counts from the next working day).
+        today = max(self.today(), complaint.received_on)
         if complaint.status == Status.ESCALATION_REQUESTED:
             action, stage = Action.ACKNOWLEDGE_ESCALATION, Stage.TWO
             due = self._rules.stage2_response_by(today)
@@ -658,6 +660,39 @@ class ComplaintService:
             data={"position": position, "text": text.strip()},
         )
         return await uow.complaints.get(_require_id(complaint))
+
+    async def complete_definition(
+        self,
+        uow: UnitOfWork,
+        *,
+        reference: str,
+        actor: Actor,
+        outcomes_sought: Sequence[str] | None = None,
+        location: str | None = None,
+    ) -> Complaint:
+        """Fill in parts of the definition the resident gave after logging (CHC-5.6).
+
+        Only adds what was missing or adds to it; the event keeps what changed.
+        """
+        complaint = await self.get(uow, reference=reference, for_update=True)
+        changes: dict[str, Any] = {}
+        if outcomes_sought:
+            cleaned = tuple(o.strip() for o in outcomes_sought if o.strip())
+            changes["outcomes_sought"] = complaint.outcomes_sought + cleaned
+        if location and location.strip():
+            changes["location"] = location.strip()
+        if not changes:
+            return complaint
+        complaint = await uow.complaints.save(complaint.model_copy(update=changes))
+        await self._event(
+            uow,
+            complaint,
+            EventKind.DEFINITION_CHANGED,
+            "Definition completed: " + ", ".join(sorted(changes)),
+            actor=actor,
+            data={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+        )
+        return complaint
 
     async def add_note(self, uow: UnitOfWork, *, reference: str, text: str, actor: Actor) -> Event:
         """Add an internal note; it is never sent to the resident."""

@@ -7,7 +7,7 @@ it, so a state change, its events and its outbox messages commit together or not
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from core.db.tables import (
     ActionRow,
     Base,
     ComplaintRow,
+    ConversationRow,
     DeadLetterRow,
     DecisionRow,
     ElementRow,
@@ -491,15 +492,29 @@ class OutboxRepository(_Repository):
         values["status"] = message.status.value
         return await self._insert_ignoring_duplicate(OutboxRow, values, unique=("idempotency_key",))
 
-    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
+    async def claim_due(
+        self, now: datetime, *, limit: int = 50, channels: Collection[str] | None = None
+    ) -> list[OutboxMessage]:
         """Return pending messages due by ``now``, locked so other dispatchers skip them.
+
+        Args:
+            now: the current time.
+            limit: the most messages to return.
+            channels: only messages for these channels (those this process can deliver);
+                messages for other channels are left alone for a process that can.
 
         On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``) until the transaction
         ends; SQLite serialises writers instead.
         """
+        conditions = [
+            OutboxRow.status == OutboxStatus.PENDING.value,
+            OutboxRow.next_attempt_at <= now,
+        ]
+        if channels is not None:
+            conditions.append(OutboxRow.channel.in_(sorted(channels)))
         rows = await self._session.scalars(
             select(OutboxRow)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= now)
+            .where(*conditions)
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -596,3 +611,60 @@ class DeadLetterRepository(_Repository):
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise NotFoundError(f"no unresolved dead letter {letter_id}")
+
+
+class ConversationRepository(_Repository):
+    """Dialogue state per (channel, address), stored as JSON the engine owns."""
+
+    async def load(self, channel: str, address: str) -> tuple[int, dict[str, Any], int] | None:
+        """Return ``(resident_id, state, version)`` for the conversation, if there is one."""
+        row = await self._session.scalar(
+            select(ConversationRow).where(
+                ConversationRow.channel == channel, ConversationRow.address == address
+            )
+        )
+        return None if row is None else (row.resident_id, row.state, row.version)
+
+    async def save(
+        self,
+        channel: str,
+        address: str,
+        *,
+        resident_id: int,
+        state: dict[str, Any],
+        version: int,
+        at: datetime,
+    ) -> int:
+        """Store the state if it is still at ``version`` (0: new); return the new version.
+
+        Raises:
+            ConcurrencyError: another message of the same conversation was handled first.
+        """
+        if version == 0:
+            inserted = await self._insert_ignoring_duplicate(
+                ConversationRow,
+                {
+                    "channel": channel,
+                    "address": address,
+                    "resident_id": resident_id,
+                    "state": state,
+                    "version": 1,
+                    "updated_at": at,
+                },
+                unique=("channel", "address"),
+            )
+            if not inserted:
+                raise ConcurrencyError(f"conversation {channel}:{address} started twice")
+            return 1
+        result = await self._session.execute(
+            update(ConversationRow)
+            .where(
+                ConversationRow.channel == channel,
+                ConversationRow.address == address,
+                ConversationRow.version == version,
+            )
+            .values(state=state, version=version + 1, updated_at=at, resident_id=resident_id)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrencyError(f"conversation {channel}:{address} changed; retry")
+        return version + 1

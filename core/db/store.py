@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import engine as engines
 from core.db.repositories import (
     ComplaintRepository,
+    ConversationRepository,
     DeadLetterRepository,
     EventRepository,
     OutboxRepository,
@@ -19,7 +20,7 @@ from core.db.repositories import (
     ResidentRepository,
     ServiceRequestRepository,
 )
-from core.errors import StorageError
+from core.errors import DuplicateError, StorageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     receipts: ReceiptRepository
     dead_letters: DeadLetterRepository
+    conversations: ConversationRepository
 
     @classmethod
     def over(cls, session: AsyncSession) -> UnitOfWork:
@@ -47,6 +49,7 @@ class UnitOfWork:
             outbox=OutboxRepository(session),
             receipts=ReceiptRepository(session),
             dead_letters=DeadLetterRepository(session),
+            conversations=ConversationRepository(session),
         )
 
 
@@ -81,6 +84,10 @@ class Store:
         try:
             async with self._sessions() as session, session.begin():
                 yield UnitOfWork.over(session)
+        except IntegrityError as error:
+            # A unique fact recorded twice, typically by two concurrent transactions; the
+            # caller may retry (the second attempt finds the first one's row).
+            raise DuplicateError(f"already recorded: {error.orig!r}") from error
         except DBAPIError as error:
             raise StorageError(f"database error: {error.orig!r}") from error
         except SQLAlchemyError as error:

@@ -1,0 +1,425 @@
+"""The outbox dispatcher: sends what the outbox holds through the configured channels.
+
+Messages reach the outbox in the same transaction as the change that caused them; the
+dispatcher delivers them and records the outcome. Each pass is one short unit of work, in this
+order: claim the due rows (locked, so a dispatcher in another process skips them on
+PostgreSQL), send each through the channel its row names, record sent / failed / dead, commit.
+A crash after a send and before the commit sends that message again on the next pass: the
+outbox delivers at least once and never drops a message.
+
+What happens to a message:
+
+- delivered: marked sent;
+- :class:`~core.errors.TemporaryChannelError` (or an unexpected error from an adapter):
+  retried later with jittered exponential backoff, or later still if the channel asked
+  (``retry_after``), until ``max_attempts``;
+- :class:`~core.errors.PermanentChannelError`, an unreadable payload, or too many attempts:
+  marked dead, kept as a dead letter, and staff are told (unless the message was itself a
+  staff notice, so a broken staff channel cannot loop);
+- its channel is not configured here: kept, and looked at again an hour later.
+
+Staff notices are queued on the logical channel :data:`~conversations.envelopes.STAFF_CHANNEL`
+and delivered to every configured staff channel; each staff channel knows its own destination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from channels.base import Channel, jittered_backoff
+from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
+from core.clock import Clock
+from core.db.store import Store, UnitOfWork
+from core.errors import PermanentChannelError, StorageError, TemporaryChannelError
+from core.outbox.models import OutboxMessage
+from core.outbox.service import OutboxService
+
+log = logging.getLogger(__name__)
+
+_SendError = TemporaryChannelError | PermanentChannelError
+
+RETRY_BASE_SECONDS: Final = 30.0
+"""Ceiling of the first retry delay; it doubles with each failed attempt."""
+RETRY_CAP_SECONDS: Final = 3600.0
+"""Longest delay between two attempts, whatever the attempt number."""
+UNCONFIGURED_RETRY: Final = timedelta(hours=1)
+"""How long a message for a channel this process does not run waits before it is looked at
+again (another process may run that channel, or the landlord may configure it)."""
+STAFF_RECIPIENT: Final = "staff"
+"""The recipient of staff notices; each staff channel knows where staff actually are."""
+DEAD_LETTER_SOURCE: Final = "outbox"
+DEAD_MESSAGE_NOTICE: Final = (
+    "A message could not be sent and is now in the dead-letter list.\n"
+    "Outbox message {outbox_id}: {kind} on {channel}{about}.\n"
+    "Reason: {reason}\n"
+    "Please contact the resident another way if they need this message."
+)
+"""Staff-facing wording of the notice about a dead message."""
+
+
+@dataclass(slots=True)
+class PassResult:
+    """What one dispatch pass did."""
+
+    claimed: int = 0
+    """Rows claimed from the outbox."""
+    sent: int = 0
+    """Messages delivered and marked sent."""
+    deferred: int = 0
+    """Messages left untouched because their channel's rate limit had no room yet."""
+    resume_at: datetime | None = None
+    """When the earliest deferred message may be sent."""
+    held: set[str] = field(default_factory=set)
+    """Channels with a deferred message: later messages on them wait too, to keep order."""
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """How sending one message to each of its destinations went."""
+
+    delivered: set[str] = field(default_factory=set)
+    temporary: list[TemporaryChannelError] = field(default_factory=list)
+    permanent: list[str] = field(default_factory=list)
+    unconfigured: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Sends due outbox messages through channels looked up by name.
+
+    Args:
+        store: the database.
+        clock: where "now" comes from (due times, retry times, rate limits).
+        channels: the channels this process runs, by name (the outbox row's ``channel``).
+        staff_channels: names of the channels that receive staff notices.
+        max_attempts: attempts before a message that keeps failing is given up.
+        batch_size: most messages claimed, sent and recorded in one transaction.
+        rate_limits: most messages per second for a channel, by channel name; sends on that
+            channel are spaced at least ``1 / rate`` seconds apart, measured on ``clock``.
+
+    Raises:
+        ValueError: a limit is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        staff_channels: Sequence[str] = (),
+        max_attempts: int = 8,
+        batch_size: int = 50,
+        rate_limits: Mapping[str, float] | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be 1 or more, not {max_attempts}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be 1 or more, not {batch_size}")
+        self._intervals: dict[str, timedelta] = {}
+        for name, rate in (rate_limits or {}).items():
+            if not rate > 0:
+                raise ValueError(f"rate_limits[{name!r}] must be positive, not {rate}")
+            self._intervals[name] = timedelta(seconds=1 / rate)
+        self._store = store
+        self._clock = clock
+        self._channels = dict(channels)
+        self._staff_channels = tuple(staff_channels)
+        self._max_attempts = max_attempts
+        self._batch_size = batch_size
+        self._outbox = OutboxService(clock=clock)
+        self._next_send_at: dict[str, datetime] = {}
+        # For a staff notice that reached some staff channels but must be retried for others:
+        # the channels it already reached, so a retry in this process skips them.
+        self._delivered: dict[int, set[str]] = {}
+        self._warned: set[str] = set()
+        # Only what this process can deliver is claimed; the rest waits, untouched, for a
+        # process that runs those channels (e.g. `chat` leaves email and staff notices to `run`).
+        self._deliverable = frozenset(self._channels) | (
+            {STAFF_CHANNEL} if self._staff_channels else frozenset()
+        )
+
+    async def dispatch_once(self) -> int:
+        """Claim the due messages, send them and record the outcomes; return how many were sent.
+
+        Raises:
+            StorageError: the database failed; nothing of this pass was recorded, and what it
+                sent will be sent again.
+        """
+        return (await self.dispatch_pass()).sent
+
+    async def dispatch_pass(self) -> PassResult:
+        """Like :meth:`dispatch_once`, but report everything the pass did."""
+        result = PassResult()
+        async with self._store.unit_of_work() as uow:
+            rows = await uow.outbox.claim_due(
+                self._clock.now(), limit=self._batch_size, channels=self._deliverable
+            )
+            result.claimed = len(rows)
+            for row in rows:
+                await self._handle(uow, row, result)
+        return result
+
+    async def run(
+        self, stop: asyncio.Event, *, interval: float = 1.0, wake: asyncio.Event | None = None
+    ) -> None:
+        """Dispatch until ``stop`` is set; a pass in progress finishes first.
+
+        Args:
+            stop: set it to stop.
+            interval: seconds between passes when there is nothing more to do.
+            wake: set it (e.g. after queueing a reply) to start the next pass at once.
+        """
+        failures = 0
+        while not stop.is_set():
+            if wake is not None:
+                wake.clear()
+            try:
+                result = await self.dispatch_pass()
+            except StorageError as error:
+                failures += 1
+                delay = jittered_backoff(failures, base=interval, cap=max(interval, 60.0))
+                log.error(
+                    "outbox dispatch failed; retrying",
+                    extra={"error": str(error), "retry_in_s": round(delay, 1)},
+                )
+            else:
+                failures = 0
+                delay = self._pause_after(result, interval)
+            await _wait_for_either(stop, wake, timeout=delay)
+
+    def _pause_after(self, result: PassResult, interval: float) -> float:
+        if result.resume_at is not None:
+            until = (result.resume_at - self._clock.now()).total_seconds()
+            return min(interval, max(0.0, until))
+        if result.claimed >= self._batch_size:
+            return 0.0  # a full batch: more are probably due
+        return interval
+
+    async def _handle(self, uow: UnitOfWork, row: OutboxMessage, result: PassResult) -> None:
+        outbox_id = _id_of(row)
+        try:
+            message = OutboundMessage.model_validate(row.payload)
+        except ValidationError as error:
+            await self._give_up(uow, row, _describe(error))
+            return
+
+        destinations = self._staff_channels if row.channel == STAFF_CHANNEL else (row.channel,)
+        done = self._delivered.pop(outbox_id, set())
+        pending = [name for name in destinations if name not in done]
+        if self._defer(pending, result):
+            if done:
+                self._delivered[outbox_id] = done
+            return
+
+        outcome = await self._deliver(message, row, pending, unconfigured=not destinations)
+        done |= outcome.delivered
+        await self._record(uow, row, outcome, done, result)
+
+    async def _deliver(
+        self,
+        message: OutboundMessage,
+        row: OutboxMessage,
+        names: Sequence[str],
+        *,
+        unconfigured: bool,
+    ) -> _Outcome:
+        outcome = _Outcome(unconfigured=[row.channel] if unconfigured else [])
+        for name in names:
+            channel = self._channels.get(name)
+            if channel is None:
+                outcome.unconfigured.append(name)
+                continue
+            error = await self._send(channel, name, message, row)
+            if error is None:
+                outcome.delivered.add(name)
+            elif isinstance(error, PermanentChannelError):
+                outcome.permanent.append(f"{name}: {error}")
+            else:
+                outcome.temporary.append(error)
+        return outcome
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        row: OutboxMessage,
+        outcome: _Outcome,
+        done: set[str],
+        result: PassResult,
+    ) -> None:
+        outbox_id = _id_of(row)
+        attempt = row.attempts + 1
+        now = self._clock.now()
+        if outcome.permanent:
+            await self._give_up(uow, row, "; ".join(outcome.permanent))
+        elif outcome.temporary and attempt >= self._max_attempts:
+            last = outcome.temporary[-1]
+            await self._give_up(uow, row, f"failed {attempt} times; last error: {last}")
+        elif outcome.temporary:
+            retry_after = max(e.retry_after or 0.0 for e in outcome.temporary)
+            delay = max(
+                retry_after,
+                jittered_backoff(attempt, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS),
+            )
+            await uow.outbox.mark_failed(
+                outbox_id, "; ".join(map(str, outcome.temporary)), now + timedelta(seconds=delay)
+            )
+            self._remember(outbox_id, done)
+            log.warning(
+                "outbox message not sent; will retry",
+                extra={**_fields(row), "attempt": attempt, "retry_in_s": round(delay, 1)},
+            )
+        elif outcome.unconfigured:
+            await uow.outbox.mark_failed(
+                outbox_id,
+                f"channel not configured here: {', '.join(outcome.unconfigured)}",
+                now + UNCONFIGURED_RETRY,
+            )
+            self._remember(outbox_id, done)
+            self._warn_unconfigured(outcome.unconfigured, row)
+        else:
+            await uow.outbox.mark_sent(outbox_id, now)
+            result.sent += 1
+            log.info("outbox message sent", extra={**_fields(row), "attempt": attempt})
+
+    def _defer(self, names: Sequence[str], result: PassResult) -> bool:
+        """Return whether a message for ``names`` must wait for a rate limit, noting it if so."""
+        now = self._clock.now()
+        waiting = [
+            name for name in names if name in result.held or self._next_send_at.get(name, now) > now
+        ]
+        if not waiting:
+            return False
+        result.deferred += 1
+        result.held.update(names)
+        for name in waiting:
+            moment = self._next_send_at.get(name)
+            if moment is not None and moment > now:
+                result.resume_at = (
+                    moment if result.resume_at is None else min(result.resume_at, moment)
+                )
+        return True
+
+    async def _send(
+        self, channel: Channel, name: str, message: OutboundMessage, row: OutboxMessage
+    ) -> _SendError | None:
+        """Send one copy; return the error it failed with, if any."""
+        if message.channel != name:
+            message = message.model_copy(update={"channel": name})
+        error: _SendError | None = None
+        try:
+            await channel.send(message)
+        except (TemporaryChannelError, PermanentChannelError) as caught:
+            error = caught
+        except Exception as caught:
+            # An adapter let a library error through. Treat it as temporary: letting it escape
+            # would roll back what this pass already recorded and send those messages twice.
+            log.exception(
+                "channel raised an unexpected error", extra={**_fields(row), "destination": name}
+            )
+            error = TemporaryChannelError(f"unexpected {type(caught).__name__}: {caught}")
+        self._note_send(name, error)
+        return error
+
+    def _note_send(self, name: str, error: _SendError | None) -> None:
+        now = self._clock.now()
+        earliest = [self._next_send_at.get(name, now)]
+        if name in self._intervals:
+            earliest.append(now + self._intervals[name])
+        if isinstance(error, TemporaryChannelError) and error.retry_after:
+            # The medium asked the whole channel to slow down (e.g. Telegram's 429).
+            earliest.append(now + timedelta(seconds=error.retry_after))
+        self._next_send_at[name] = max(earliest)
+
+    def _remember(self, outbox_id: int, done: set[str]) -> None:
+        if done:
+            self._delivered[outbox_id] = done
+
+    def _warn_unconfigured(self, names: Sequence[str], row: OutboxMessage) -> None:
+        for name in names:
+            if name in self._warned:
+                continue
+            self._warned.add(name)
+            log.warning(
+                "outbox holds messages for a channel that is not configured here; "
+                "they wait and are retried hourly",
+                extra={**_fields(row), "destination": name},
+            )
+
+    async def _give_up(self, uow: UnitOfWork, row: OutboxMessage, reason: str) -> None:
+        outbox_id = _id_of(row)
+        self._delivered.pop(outbox_id, None)
+        await uow.outbox.mark_dead(outbox_id, reason)
+        await self._outbox.dead_letter(
+            uow,
+            source=DEAD_LETTER_SOURCE,
+            payload=json.dumps(row.payload, ensure_ascii=False, sort_keys=True),
+            reason=reason,
+            external_id=str(outbox_id),
+        )
+        log.error(
+            "outbox message given up; kept as a dead letter",
+            extra={**_fields(row), "attempt": row.attempts + 1, "error": reason},
+        )
+        if row.channel == STAFF_CHANNEL or row.kind == OutboundKind.STAFF_NOTICE:
+            return  # telling staff through the channel that just failed them could loop
+        reference = row.payload.get("reference")
+        notice = OutboundMessage(
+            channel=STAFF_CHANNEL,
+            recipient=STAFF_RECIPIENT,
+            kind=OutboundKind.STAFF_NOTICE,
+            text=DEAD_MESSAGE_NOTICE.format(
+                outbox_id=outbox_id,
+                kind=row.kind,
+                channel=row.channel,
+                about=f" about {reference}" if isinstance(reference, str) else "",
+                reason=reason,
+            ),
+            reference=reference if isinstance(reference, str) else None,
+        )
+        await self._outbox.enqueue(
+            uow,
+            channel=STAFF_CHANNEL,
+            address=STAFF_RECIPIENT,
+            kind=OutboundKind.STAFF_NOTICE.value,
+            payload=notice.model_dump(mode="json"),
+            idempotency_key=f"dead-letter:outbox:{outbox_id}",
+        )
+
+
+def _id_of(row: OutboxMessage) -> int:
+    if row.id is None:  # claimed rows always have one
+        raise ValueError("an outbox message read from the store has no id")
+    return row.id
+
+
+def _fields(row: OutboxMessage) -> dict[str, Any]:
+    """Log fields of a message: ids and routing only, never its text (personal data)."""
+    return {"outbox_id": row.id, "channel": row.channel, "kind": row.kind}
+
+
+def _describe(error: ValidationError) -> str:
+    """Say what is wrong with a payload without repeating its content."""
+    problems = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
+    )
+    return f"payload is not an outbound message ({problems})"
+
+
+async def _wait_for_either(
+    stop: asyncio.Event, wake: asyncio.Event | None, *, timeout: float
+) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in (stop, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
