@@ -122,9 +122,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        configure_logging(
-            level=settings.log_level, json_lines=settings.log_json, secrets=secrets_of(settings)
-        )
+        level = settings.log_level
+        if args.command == "chat" and "log_level" not in settings.model_fields_set:
+            level = "WARNING"  # the conversation is the output; only problems are logged
+        configure_logging(level=level, json_lines=settings.log_json, secrets=secrets_of(settings))
         if args.command == "run":
             return asyncio.run(_run(settings, out, _chat_options(args, out) if args.chat else None))
         if args.command == "chat":

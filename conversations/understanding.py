@@ -495,9 +495,9 @@ _HELP: Final = _compile(
 _YES: Final = _compile(
     r"^((oh|um|erm|well|yes) )*(yes|yeah|yea|yep|yup|ya|yah|yh|ye|y|aye|ok|okay|k|kk|sure"
     r"|correct|right|exactly|absolutely|definitely|indeed|certainly|perfect|confirm|confirmed"
-    r"|agreed|of course|go ahead|please do( that| it)?|do it|do that|sounds (good|right|fine)|looks (good|right"
-    r"|fine|correct)|spot on|all (good|correct|right)|(that is|it is|that) (right|correct|it"
-    r"|fine|ok|okay|spot on|accurate|perfect|all correct|all right|true))"
+    r"|agreed|of course|go ahead|please do( that| it)?|do it|do that|sounds (good|right|fine)"
+    r"|looks (good|right|fine|correct)|spot on|all (good|correct|right)|(that is|it is|that)"
+    r" (right|correct|it|fine|ok|okay|spot on|accurate|perfect|all correct|all right|true))"
     r"( (yes|please|thanks|thank you|cheers|that is (right|correct|it)|it is|correct|right"
     r"|go ahead|that is it|all good|exactly|mate|love))*$",
 )
@@ -735,9 +735,10 @@ _PROBLEM: Final = _compile(
     r"\b(please|can you|could you|can someone|could someone|need (you|someone) to) (come and )?"
     r"(fix|repair|mend|replace|sort|look at|come out|check|send (someone|somebody|an engineer"
     r"|a plumber|an electrician|a workman|a contractor|a man|out|round))\b",
-    # Other faults count when a part of the home is named.
-    rf"(?=.*\b{_ELEMENTS}\b).*\b{_FAULTS}\b",
 )
+# Other faults count when a part of the home is named (see _is_problem).
+_ELEMENT: Final = re.compile(rf"\b{_ELEMENTS}\b")
+_FAULT: Final = re.compile(rf"\b{_FAULTS}\b")
 
 # A reference on its own ("C-7K3Q-9XF4"): C or R, then eight symbols in two groups of four,
 # hyphens and spaces optional.
@@ -790,7 +791,12 @@ def _is_service_failure(message: _Message) -> bool:
 
 
 def _is_problem(message: _Message) -> bool:
-    return _matches(_PROBLEM, message.words) or bool(detect_hazards(message.raw))
+    words = message.words
+    return bool(
+        _matches(_PROBLEM, words)
+        or (_ELEMENT.search(words) and _FAULT.search(words))
+        or detect_hazards(message.raw)
+    )
 
 
 def _status_or_dissatisfaction(message: _Message) -> Intent | None:
@@ -1067,11 +1073,12 @@ def _masked(word: str) -> str:
     The first letter is kept as typed; every later letter may be a look-alike or a mask symbol,
     and a vowel may be left out (``fck``).
     """
-    parts = [re.escape(word[0]) + "+"]
+    parts = [re.escape(word[0]) + "{1,3}"]
     for letter in word[1:]:
         choices = re.escape(_LEET.get(letter, letter)) + _MASK
         optional = "?" if letter in "aeiou" else ""
-        parts.append(f"(?:[{choices}]+){optional}")
+        # At most three of each, so a long run of asterisks cannot make the search slow.
+        parts.append(f"(?:[{choices}]{{1,3}}){optional}")
     return "".join(parts)
 
 
@@ -1344,11 +1351,11 @@ _SinceResult = date | None | _Skip
 
 def _most_recent(today: date, month: int, day: int) -> date | None:
     """Return the latest date with this month and day that is not after ``today``."""
-    for year in (today.year, today.year - 1, today.year - 2):
+    for year in range(today.year, today.year - 5, -1):  # 29 February: back to a leap year
         try:
             candidate = date(year, month, day)
         except ValueError:
-            continue  # 29 February outside a leap year
+            continue
         if candidate <= today:
             return candidate
     return None

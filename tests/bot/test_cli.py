@@ -519,3 +519,70 @@ def test_run_with_a_telegram_token_never_shows_it(start_bot: StartBot, tmp_path:
         json.loads(line)
     assert SECRET_TAIL not in bot.out
     assert SECRET_TAIL not in bot.err
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+def chat_process(tmp_path: Path, lines: list[str], *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *argv],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=bot_env(tmp_path),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_chat_with_piped_input_logs_a_complaint(tmp_path: Path) -> None:
+    done = chat_process(
+        tmp_path,
+        [
+            "the repair man never came, third time I have reported this",
+            "1",  # Yes, make a complaint
+            "Flat 2, Rowan Court",
+            "since September",
+            "I want the boiler fixed",
+            "for myself",  # an option's words work as well as its number
+            "1",  # Nothing needed
+            "Yes, that's right",
+        ],
+        "chat",
+        "--as",
+        "alex",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("Bot: I'm sorry to hear that.")
+    assert "  1. Yes, make a complaint\n  2. No, thanks\n" in out
+    assert "Here is what I understood:" in out
+    assert "Your reference is C-" in out
+    assert "[staff notice] New complaint C-" in done.stderr  # the handover, shown as a preview
+    assert "INFO" not in done.stderr  # the chat is not drowned in logs
+
+
+def test_chat_as_two_residents_on_one_database(tmp_path: Path) -> None:
+    first = chat_process(
+        tmp_path,
+        ["I want to complain", "Bins not collected", "Elm Road", "1", "Collect them"]
+        + ["1", "1", "1"],
+        "chat",
+        "--as",
+        "alex",
+    )
+    assert "Your reference is C-" in first.stdout, first.stdout + first.stderr
+    again = chat_process(tmp_path, ["status"], "chat", "--as", "alex")
+    assert "Bins not collected" in again.stdout
+    other = chat_process(tmp_path, ["status"], "chat", "--as", "bob")
+    assert "no complaints" in other.stdout
+    assert "Bins" not in other.stdout
+
+
+def test_run_with_chat_stops_when_the_chat_ends(tmp_path: Path) -> None:
+    done = chat_process(tmp_path, ["hello", "/quit"], "run", "--chat", "--as", "alex")
+    assert done.returncode == 0, done.stderr
+    assert "terminal   chatting as alex" in done.stdout
+    assert "Bot: Hello." in done.stdout
+    assert "Stopped cleanly." in done.stdout

@@ -65,6 +65,18 @@ CLASSIFY = [
     ("ur contractors made the leak worse", D),
     ("the workmen left a right mess in my hallway", D),
     ("the contractor damaged my flooring", D),
+    ("my front door was left insecure by your workmen", D),
+    ("The contractor turned up 3 hours late and then left without doing anything", D),
+    ("where's the engineer, he was meant to be here at 9", D),
+    ("the window was supposed to be replaced in june", D),
+    ("why is it taking so long to fix my roof", D),
+    ("The bins havent been collected for weeks", D),
+    ("this is the worst landlord ive ever had", D),
+    (
+        "Dear Sir/Madam, I am writing regarding the ongoing damp problem in my flat which I "
+        "first reported in January. Despite several visits nothing has been done.",
+        D,
+    ),
     ("you lot are useless", D),
     ("absolutely disgraceful how long this is taking", D),
     ("I am so fed up with how my repair has been handled", D),
@@ -76,6 +88,8 @@ CLASSIFY = [
     ("i rang 5 times and noone got back to me", D),
     ("I have recieved no response to my emails", D),
     ("Why does nobody ever answer the phone", D),
+    ("I have been trying to get hold of someone for days", D),
+    ("I was promised a call back last week", D),
     ("i keep being passed from pillar to post", D),
     ("been on hold for an hour this is ridiculous", D),
     # CHC-1.5: a response to a *repair* is not a complaint response, so not an escalation.
@@ -105,6 +119,12 @@ CLASSIFY = [
     ("the lights keep flickering", P),  # a fault's symptom, not a repair that failed
     ("extractor fan in the bathroom has stopped working", P),
     ("gutter hanging off at the back", P),
+    ("my neighbour's water is coming through my ceiling", P),
+    ("the smoke alarm keeps beeping", P),
+    ("there's a bad smell coming from the drains", P),
+    ("there is a big hole in the kitchen ceiling", P),
+    ("is it possible to get the garden fence fixed", P),
+    ("Good afternoon, I would like to report a broken window", P),
     ("the lift is out of order", P),  # a fault in a lift, not a judgement of a person
     ("the heating did not come on this morning", P),
     ("SMELL GAS IN MY FLAT", P),
@@ -140,6 +160,9 @@ CLASSIFY = [
     ("any joy with my complaint", Intent.STATUS),
     ("did you get my email", Intent.STATUS),
     ("can I have an update on C7K3Q9XF4 please", Intent.STATUS),
+    ("Please can you update me on my complaint", Intent.STATUS),
+    ("what happened to my complaint", Intent.STATUS),
+    ("what's the status of R-4M2N-8PQA", Intent.STATUS),
     # --- escalate (CHC-6.10; no reasons needed, CHC-6.12) ---
     ("I want to escalate", Intent.ESCALATE),
     ("take it to stage 2", Intent.ESCALATE),
@@ -185,6 +208,7 @@ CLASSIFY = [
     ("what can you do", Intent.HELP),
     ("menu", Intent.HELP),
     ("can you help me", Intent.HELP),
+    ("hello is anyone there", Intent.HELP),
     # --- yes and no ---
     ("yes", Intent.YES),
     ("yep", Intent.YES),
@@ -208,6 +232,9 @@ CLASSIFY = [
     ("thanks", Intent.UNKNOWN),
     ("the heating works now", Intent.UNKNOWN),
     ("the gas man came today", Intent.UNKNOWN),
+    ("Could you send me a copy of my tenancy agreement", Intent.UNKNOWN),  # not a repair
+    ("The workmen were brilliant, thank you", Intent.UNKNOWN),  # praise is not a complaint
+    ("I'm flooded with work this week", Intent.UNKNOWN),
     ("", Intent.UNKNOWN),
 ]
 
@@ -269,6 +296,11 @@ HAZARDS = [
     ("there's some mould in the bathroom", ()),  # not severe, no one's health mentioned
     ("I'm sick of the damp", ()),  # "sick of" is frustration, not illness
     ("my kitchen tap is leaking", ()),
+    ("we had a spark of hope when the letter came", ()),
+    ("I'm flooded with work this week", ()),
+    ("my structural engineer friend had a look", ()),
+    ("the heating is on but the bedroom radiator is cold", ()),  # one radiator: a repair
+    ("the radiators are all stone cold", (Hazard.NO_HEATING_OR_WATER,)),
 ]
 
 
