@@ -87,6 +87,12 @@ class _Repository:
         return result.scalar_one_or_none() is not None
 
 
+def _child_values(model: BaseModel) -> dict[str, Any]:
+    """Column values of a complaint's child record (stages stored as integers)."""
+    values = model.model_dump(mode="python", exclude={"id"})
+    return {k: (int(v) if isinstance(v, Stage) else v) for k, v in values.items()}
+
+
 def _model(model_type: type[M], row: Any, *, exclude: Iterable[str] = ()) -> M:
     values = row_values(row, type(row))
     for name in exclude:
@@ -127,15 +133,20 @@ class ResidentRepository(_Repository):
             .where(IdentityRow.resident_id == resident_id)
             .order_by(IdentityRow.id)
         )
+        return await self._resident(
+            row, tuple(Identity(channel=i.channel, address=i.address) for i in identities)
+        )
+
+    async def _resident(self, row: ResidentRow, identities: tuple[Identity, ...]) -> Resident:
         restrictions = await self._session.scalars(
             select(RestrictionRow)
-            .where(RestrictionRow.resident_id == resident_id)
+            .where(RestrictionRow.resident_id == row.id)
             .order_by(RestrictionRow.id)
         )
         return Resident(
             id=row.id,
             name=row.name,
-            identities=tuple(Identity(channel=i.channel, address=i.address) for i in identities),
+            identities=identities,
             preferences=ContactPreferences.model_validate(row.preferences),
             adjustments=tuple(row.adjustments),
             vulnerabilities=tuple(row.vulnerabilities),
@@ -146,13 +157,25 @@ class ResidentRepository(_Repository):
         )
 
     async def find_by_identity(self, channel: str, address: str) -> Resident | None:
-        """Return the resident who has ``address`` on ``channel``, if any."""
-        resident_id = await self._session.scalar(
-            select(IdentityRow.resident_id).where(
-                IdentityRow.channel == channel, IdentityRow.address == address
-            )
+        """Return the resident who has ``address`` on ``channel``, if any.
+
+        One query finds the resident with all their identities; restrictions take a second.
+        """
+        mine = select(IdentityRow.resident_id).where(
+            IdentityRow.channel == channel, IdentityRow.address == address
         )
-        return None if resident_id is None else await self.get(resident_id)
+        rows = (
+            await self._session.execute(
+                select(ResidentRow, IdentityRow.channel, IdentityRow.address)
+                .join(IdentityRow, IdentityRow.resident_id == ResidentRow.id)
+                .where(ResidentRow.id == mine.scalar_subquery())
+                .order_by(IdentityRow.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        row = rows[0][0]
+        return await self._resident(row, tuple(Identity(channel=c, address=a) for _, c, a in rows))
 
     async def add_identity(self, resident_id: int, identity: Identity) -> None:
         """Link another channel identity to a resident (one person across channels)."""
@@ -202,9 +225,15 @@ class ComplaintRepository(_Repository):
         row = ComplaintRow(**complaint_columns(complaint))
         self._session.add(row)
         await self._session.flush()
-        for element in complaint.elements:
-            await self.add_element(row.id, element)
-        return await self.get(row.id)
+        elements = [ElementRow(complaint_id=row.id, **_child_values(e)) for e in complaint.elements]
+        self._session.add_all(elements)
+        await self._session.flush()  # one batched insert for all the points
+        return complaint.model_copy(
+            update={
+                "id": row.id,
+                "elements": tuple(_model(Element, e, exclude=("complaint_id",)) for e in elements),
+            }
+        )
 
     async def save(self, complaint: Complaint) -> Complaint:
         """Store the complaint's own fields if nobody changed it since it was read.
@@ -341,9 +370,7 @@ class ComplaintRepository(_Repository):
         )
 
     async def _add_child(self, complaint_id: int, row_type: type[Base], model: M) -> M:
-        values = model.model_dump(mode="python", exclude={"id"})
-        values = {k: (int(v) if isinstance(v, Stage) else v) for k, v in values.items()}
-        row = row_type(complaint_id=complaint_id, **values)
+        row = row_type(complaint_id=complaint_id, **_child_values(model))
         self._session.add(row)
         await self._session.flush()
         return _model(type(model), row, exclude=("complaint_id",))
@@ -423,15 +450,19 @@ class EventRepository(_Repository):
     """The record (CHC-5.12). Append and read only: there is no update or delete."""
 
     async def append(self, event: Event) -> Event:
-        """Append one event."""
-        row = EventRow(
-            **event.model_dump(mode="python", exclude={"id", "actor"}),
-            actor_kind=event.actor.kind.value,
-            actor_id=event.actor.id,
+        """Append one event.
+
+        The row is written with the rest of the transaction (events of one transaction go in
+        one batched insert), so the returned event has no id yet; read the record back for ids.
+        """
+        self._session.add(
+            EventRow(
+                **event.model_dump(mode="python", exclude={"id", "actor"}),
+                actor_kind=event.actor.kind.value,
+                actor_id=event.actor.id,
+            )
         )
-        self._session.add(row)
-        await self._session.flush()
-        return event.model_copy(update={"id": row.id})
+        return event
 
     async def for_complaint(self, complaint_id: int) -> list[Event]:
         """Return the complaint's events in the order they happened."""
