@@ -17,7 +17,6 @@ from channels.terminal import TerminalChannel
 from conversations.engine import Engine
 from conversations.envelopes import STAFF_CHANNEL, InboundMessage
 from conversations.wording import Wording
-from core.calendar import WorkingDayCalendar
 from core.clock import Clock, SystemClock
 from core.complaints.service import ComplaintService
 from core.complaints.service_requests import ServiceRequestService
@@ -108,13 +107,7 @@ class Application:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.calendar = WorkingDayCalendar(
-            country=settings.calendar.country,
-            subdivision=settings.calendar.subdivision,
-            closure_days=settings.calendar.closure_days,
-            cutoff=settings.calendar.cutoff,
-            timezone=settings.calendar.timezone,
-        )
+        self.calendar = settings.calendar.build()
         self.rules = DeadlineRules(self.calendar, settings.timescales)
         self.store = Store.from_url(settings.effective_database_url)
         self.complaints = ComplaintService(clock=self.clock, rules=self.rules)

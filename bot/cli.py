@@ -231,16 +231,9 @@ def parse_received_at(text: str, timezone: ZoneInfo) -> datetime:
 
 
 def _deadlines(settings: Settings, received_at: str, *, as_json: bool, out: TextIO) -> int:
-    from core.calendar import WorkingDayCalendar  # noqa: PLC0415  # no database needed here
-    from core.deadlines import DeadlineRules  # noqa: PLC0415
+    from core.deadlines import DeadlineRules  # noqa: PLC0415  # no database needed here
 
-    calendar = WorkingDayCalendar(
-        country=settings.calendar.country,
-        subdivision=settings.calendar.subdivision,
-        closure_days=settings.calendar.closure_days,
-        cutoff=settings.calendar.cutoff,
-        timezone=settings.calendar.timezone,
-    )
+    calendar = settings.calendar.build()
     moment = parse_received_at(received_at, calendar.timezone)
     summary = DeadlineRules(calendar, settings.timescales).summary(moment)
     if as_json:

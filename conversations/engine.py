@@ -1075,11 +1075,7 @@ class Engine:
 
     async def _escalate_intent(self, turn: Turn) -> None:
         complaints = await self._owned(turn)
-        candidates = [
-            c
-            for c in complaints
-            if c.status == Status.RESPONDED or (c.status == Status.CLOSED and c.stage == Stage.ONE)
-        ]
+        candidates = [c for c in complaints if _can_escalate(c)]
         if not candidates:
             self._say(
                 turn, "escalate_none", open=any(c.status in OPEN_STATUSES for c in complaints)
@@ -1088,10 +1084,7 @@ class Engine:
         await self._choose(turn, candidates, Pending.ESCALATE)
 
     async def _escalate_chosen(self, turn: Turn, complaint: Complaint) -> None:
-        if not (
-            complaint.status == Status.RESPONDED
-            or (complaint.status == Status.CLOSED and complaint.stage == Stage.ONE)
-        ):
+        if not _can_escalate(complaint):
             self._say(turn, "escalate_none", open=complaint.status in OPEN_STATUSES)
             turn.state = turn.state.reset()
             return
@@ -1487,6 +1480,13 @@ class Engine:
         if intent in (Intent.NO, Intent.CANCEL):
             return False
         return None
+
+
+def _can_escalate(complaint: Complaint) -> bool:
+    """After a stage 1 response, or a stage 1 close: late requests are still considered."""
+    return complaint.status == Status.RESPONDED or (
+        complaint.status == Status.CLOSED and complaint.stage == Stage.ONE
+    )
 
 
 def _typed_reference(text: str) -> str | None:

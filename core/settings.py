@@ -21,6 +21,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.calendar import WorkingDayCalendar
 from core.db.engine import sqlite_url
 from core.deadlines import Timescales
 from core.errors import ConfigurationError
@@ -68,6 +69,16 @@ class CalendarSettings(_Section):
     cutoff: time | None = None
     """Messages at or after this local time count as received the next working day."""
     timezone: str = "Europe/London"
+
+    def build(self) -> WorkingDayCalendar:
+        """Return the working-day calendar these settings describe."""
+        return WorkingDayCalendar(
+            country=self.country,
+            subdivision=self.subdivision,
+            closure_days=self.closure_days,
+            cutoff=self.cutoff,
+            timezone=self.timezone,
+        )
 
 
 class TelegramSettings(_Section):

@@ -99,10 +99,10 @@ async def test_outbox_claim_retry_sent_and_dead(store: Store) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_dispatchers_never_claim_the_same_message(database_url: str) -> None:
-    """FOR UPDATE SKIP LOCKED: concurrent claimers split the work (PostgreSQL only)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises writers; row locks are a PostgreSQL matter")
+    """FOR UPDATE SKIP LOCKED: concurrent claimers split the work (SQLite serialises writers,
+    so row locks are a PostgreSQL matter)."""
     store = Store.from_url(database_url)
     try:
         async with store.unit_of_work() as uow:
