@@ -86,6 +86,8 @@ class _Outcome:
     """How sending one message to each of its destinations went."""
 
     delivered: set[str] = field(default_factory=set)
+    external_id: str | None = None
+    """The channel's id of the delivered message (the first destination's, if several)."""
     temporary: list[TemporaryChannelError] = field(default_factory=list)
     permanent: list[str] = field(default_factory=list)
     unconfigured: list[str] = field(default_factory=list)
@@ -237,9 +239,10 @@ class Dispatcher:
             if channel is None:
                 outcome.unconfigured.append(name)
                 continue
-            error = await self._send(channel, name, message, row)
+            error, sent_id = await self._send(channel, name, message, row)
             if error is None:
                 outcome.delivered.add(name)
+                outcome.external_id = outcome.external_id or sent_id
             elif isinstance(error, PermanentChannelError):
                 outcome.permanent.append(f"{name}: {error}")
             else:
@@ -285,7 +288,7 @@ class Dispatcher:
             self._remember(outbox_id, done)
             self._warn_unconfigured(outcome.unconfigured, row)
         else:
-            await uow.outbox.mark_sent(outbox_id, now)
+            await uow.outbox.mark_sent(outbox_id, now, external_id=outcome.external_id)
             result.sent += 1
             log.info("outbox message sent", extra={**_fields(row), "attempt": attempt})
 
@@ -309,13 +312,14 @@ class Dispatcher:
 
     async def _send(
         self, channel: Channel, name: str, message: OutboundMessage, row: OutboxMessage
-    ) -> _SendError | None:
-        """Send one copy; return the error it failed with, if any."""
+    ) -> tuple[_SendError | None, str | None]:
+        """Send one copy; return the error it failed with (if any) and the channel's id."""
         if message.channel != name:
             message = message.model_copy(update={"channel": name})
         error: _SendError | None = None
+        sent_id: str | None = None
         try:
-            await channel.send(message)
+            sent_id = await channel.send(message)
         except (TemporaryChannelError, PermanentChannelError) as caught:
             error = caught
         except Exception as caught:
@@ -326,7 +330,7 @@ class Dispatcher:
             )
             error = TemporaryChannelError(f"unexpected {type(caught).__name__}: {caught}")
         self._note_send(name, error)
-        return error
+        return error, sent_id
 
     def _note_send(self, name: str, error: _SendError | None) -> None:
         now = self._clock.now()

@@ -50,11 +50,16 @@ class Channel(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def send(self, message: OutboundMessage) -> None:
+    async def send(self, message: OutboundMessage) -> str | None:
         """Deliver one message to its recipient, rendered for this medium.
 
         Args:
             message: what to send; its ``channel`` is this channel's name.
+
+        Returns:
+            The medium's own id of the delivered message (Telegram message id, email
+            Message-ID), stored so that a resident's reply to it finds its complaint; ``None``
+            where the medium has no replies to thread.
 
         Raises:
             TemporaryChannelError: the medium failed in a way worth retrying (rate limit,

@@ -99,7 +99,7 @@ class TerminalChannel(Channel):
             await on_message(self._inbound(text))
         self._stopped = True
 
-    async def send(self, message: OutboundMessage) -> None:
+    async def send(self, message: OutboundMessage) -> str | None:
         """Print a message: the resident's at once, a staff notice to the staff stream.
 
         Raises:
@@ -108,7 +108,7 @@ class TerminalChannel(Channel):
         """
         if message.channel == STAFF_CHANNEL or message.kind == OutboundKind.STAFF_NOTICE:
             self._print_staff_notice(message)
-            return
+            return None
         if message.recipient != self._user:
             raise PermanentChannelError(f"no terminal session for {message.recipient!r}")
         lines = message.text.splitlines() or [""]
@@ -125,6 +125,7 @@ class TerminalChannel(Channel):
             # prompt is shown again so the resident knows they can type.
             text = "\n" + text + PROMPT
         self._write(self._output, text)
+        return None  # a terminal has no replies to thread
 
     async def _readline(self) -> str:
         """Read one line without blocking the event loop.

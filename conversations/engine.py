@@ -317,11 +317,30 @@ class Engine:
 
     async def _idle(self, turn: Turn) -> None:
         text = turn.text
-        reference_text = turn.message.thread_reference or text
+        replied = await self._reference_replied_to(turn)
+        reference_text = turn.message.thread_reference or replied or text
+        if replied is not None and replied not in find_references(text):
+            reference_text = f"{replied} {text}"
         if find_references(reference_text) or _typed_reference(text):
             await self._reference_message(turn, reference_text)
             return
         await self._intent(turn, understand.classify(text), text)
+
+    async def _reference_replied_to(self, turn: Turn) -> str | None:
+        """Return the reference of the complaint whose bot message the resident replied to.
+
+        A Telegram reply or an email In-Reply-To names the channel's id of our message; the
+        dispatcher stored that id when it sent the message.
+        """
+        if turn.message.reply_to is None:
+            return None
+        complaint_id = await turn.uow.outbox.complaint_replied_to(
+            turn.message.channel, turn.message.reply_to
+        )
+        if complaint_id is None:
+            return None
+        complaint = await turn.uow.complaints.get(complaint_id)
+        return complaint.reference
 
     async def _intent(self, turn: Turn, intent: Intent, text: str) -> None:
         handlers: dict[Intent, Handler] = {

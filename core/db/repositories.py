@@ -552,8 +552,10 @@ class OutboxRepository(_Repository):
         )
         return [_model(OutboxMessage, row) for row in rows]
 
-    async def mark_sent(self, message_id: int, at: datetime) -> None:
-        """Record a successful delivery."""
+    async def mark_sent(
+        self, message_id: int, at: datetime, *, external_id: str | None = None
+    ) -> None:
+        """Record a successful delivery, with the channel's id of the message if it gave one."""
         await self._session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == message_id)
@@ -562,7 +564,16 @@ class OutboxRepository(_Repository):
                 sent_at=at,
                 attempts=OutboxRow.attempts + 1,
                 last_error=None,
+                external_id=external_id,
             )
+        )
+
+    async def complaint_replied_to(self, channel: str, external_id: str) -> int | None:
+        """Return the complaint of the sent message ``external_id`` on ``channel``, if any."""
+        return await self._session.scalar(
+            select(OutboxRow.complaint_id)
+            .where(OutboxRow.channel == channel, OutboxRow.external_id == external_id)
+            .limit(1)
         )
 
     async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:

@@ -262,7 +262,10 @@ class OutboxRow(Base):
     """An outbound message, written with the change that caused it, sent by the dispatcher."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_channel_external_id", "channel", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(40))
@@ -276,6 +279,8 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    """The channel's own id of the delivered message, so a reply to it finds its complaint."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

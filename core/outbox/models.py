@@ -38,6 +38,7 @@ class OutboxMessage(BaseModel):
     next_attempt_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+    external_id: str | None = None
     created_at: datetime
 
 

@@ -43,11 +43,12 @@ class RecordingChannel(Channel):
     async def start(self, on_message: OnMessage) -> None:
         return None
 
-    async def send(self, message: OutboundMessage) -> None:
+    async def send(self, message: OutboundMessage) -> str | None:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)
+        return f"sent-{len(self.sent)}"
 
     async def stop(self) -> None:
         return None
@@ -536,3 +537,13 @@ async def test_run_wakes_early_and_stops_cleanly(
     stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert await pending_count(store) == 0
+
+
+async def test_the_channels_id_of_a_sent_message_is_kept_for_replies(
+    store: Store, clock: FrozenClock, services: Services
+) -> None:
+    telegram = RecordingChannel()
+    key = await queue(store, services, "Hello")
+    dispatcher = Dispatcher(store=store, clock=clock, channels={"telegram": telegram})
+    assert await dispatcher.dispatch_once() == 1
+    assert (await row(store, key)).external_id == "sent-1"

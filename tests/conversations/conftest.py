@@ -40,6 +40,7 @@ class Chat:
         attachments: tuple[Attachment, ...] = (),
         thread_reference: str | None = None,
         message_id: str | None = None,
+        reply_to: str | None = None,
     ) -> str:
         """Send a message; return the text of the replies to this resident, joined."""
         message = InboundMessage(
@@ -51,6 +52,7 @@ class Chat:
             choice=choice,
             attachments=attachments,
             thread_reference=thread_reference,
+            reply_to=reply_to,
         )
         queued = await self.engine.handle(message)
         mine = [m for m in queued if m.channel == self.channel and m.recipient == self.sender]

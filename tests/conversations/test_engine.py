@@ -369,6 +369,24 @@ async def test_two_complaints_ask_which_one(chat: MakeChat) -> None:
     assert second in text
 
 
+async def test_a_reply_to_a_bot_message_is_tied_to_its_complaint(
+    chat: MakeChat, store: Store
+) -> None:
+    """Flow 3: the reply-to of a message (e.g. Telegram's) finds the complaint, no asking."""
+    sam = chat()
+    await logged(sam)
+    second = await logged(sam)
+    async with store.unit_of_work() as uow:
+        complaint = await uow.complaints.get_by_reference(second)
+        acknowledgement = next(
+            m for m in await uow.outbox.for_complaint(complaint.id or 0) if m.channel == "terminal"
+        )
+        await uow.outbox.mark_sent(acknowledgement.id or 0, sam.clock.now(), external_id="tg-77")
+    # The resident answers that acknowledgement with a reply.
+    await sam.say("the engineer cancelled again this morning", reply_to="tg-77")
+    assert sam.options[0] == f"More about {second}"  # not "which complaint?"
+
+
 async def test_after_the_response_new_information_is_a_new_complaint(
     chat: MakeChat, store: Store, services: Services
 ) -> None:  # CHC-6.8
