@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Final, TextIO
 
 from sqlalchemy.engine import make_url
 
 from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
+from channels.base import Channel
+from channels.telegram.adapter import TelegramChannel
 from channels.terminal import TerminalChannel
 from conversations.engine import Engine
 from conversations.envelopes import STAFF_CHANNEL, InboundMessage
@@ -22,11 +24,17 @@ from core.complaints.service import ComplaintService
 from core.complaints.service_requests import ServiceRequestService
 from core.db.store import Store
 from core.deadlines import DeadlineRules
+from core.errors import ChannelError
 from core.outbox.service import OutboxService
 from core.residents.service import ResidentService
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+ADAPTERS: Final = frozenset({"telegram"})
+"""Channels this release can run."""
+TELEGRAM_MESSAGES_PER_SECOND: Final = 25.0
+"""Below Telegram's limit of about 30 messages a second for a bot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,9 @@ class Application:
             outbox=self.outbox,
             wording=self.wording,
         )
+        self._failure: ChannelError | None = None
+        self.running_channels: dict[str, Channel] = {}
+        """The channels of the running bot, by name (empty until :meth:`run` starts them)."""
         self.scheduler = Scheduler(
             store=self.store,
             clock=self.clock,
@@ -159,7 +170,7 @@ class Application:
         for status in channel_statuses(self.settings):
             state = "configured" if status.configured else "off"
             note = status.detail
-            if status.configured:
+            if status.configured and status.name not in ADAPTERS:
                 note += " — this release does not include its adapter yet; nothing is received"
             print(f"  {status.name:<10} {state}: {note}", file=out)
         if chat is not None:
@@ -170,11 +181,66 @@ class Application:
         )
         print("Running. Press Ctrl-C to stop.", file=out, flush=True)
         log.info("started", extra={"database": self.settings.safe_database_url})
+        channels = self.build_channels()
+        self.running_channels = channels
+        wake = asyncio.Event()
+        dispatcher = Dispatcher(
+            store=self.store,
+            clock=self.clock,
+            channels=channels,
+            staff_channels=self.staff_channels(channels),
+            rate_limits={"telegram": TELEGRAM_MESSAGES_PER_SECOND},
+        )
+
+        async def on_message(message: InboundMessage) -> None:
+            await self.engine.handle(message)
+            wake.set()
+
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.scheduler.run(stop))
+            tasks.create_task(dispatcher.run(stop, wake=wake))
+            for channel in channels.values():
+                tasks.create_task(self._run_channel(channel, on_message, stop))
             if chat is not None:
                 tasks.create_task(self._chat_then_stop(chat, stop))
+            await stop.wait()
+            for channel in channels.values():
+                await channel.stop()
+        if self._failure is not None:
+            raise self._failure
         log.info("stopped")
+
+    async def _run_channel(
+        self,
+        channel: Channel,
+        on_message: Callable[[InboundMessage], Awaitable[None]],
+        stop: asyncio.Event,
+    ) -> None:
+        """Run one channel; if it cannot run at all (e.g. a wrong token), stop the bot."""
+        try:
+            await channel.start(on_message)
+        except ChannelError as error:
+            log.error("channel failed", extra={"channel": channel.name, "error": str(error)})
+            self._failure = ChannelError(f"the {channel.name} channel could not run: {error}")
+            stop.set()
+
+    def build_channels(self) -> dict[str, Channel]:
+        """Build the configured channels, by name."""
+        channels: dict[str, Channel] = {}
+        if self.settings.telegram_configured:
+            channels["telegram"] = TelegramChannel(
+                settings=self.settings.telegram,
+                store=self.store,
+                clock=self.clock,
+                evidence_dir=self.settings.data_dir / "evidence",
+            )
+        return channels
+
+    def staff_channels(self, channels: dict[str, Channel]) -> tuple[str, ...]:
+        """The channels that deliver staff notices."""
+        if "telegram" in channels and self.settings.telegram.staff_chat_id is not None:
+            return ("telegram",)
+        return ()
 
     async def _chat_then_stop(self, chat: ChatOptions, stop: asyncio.Event) -> None:
         chatting = asyncio.create_task(self.chat(chat))

@@ -267,9 +267,10 @@ class Dispatcher:
             await self._give_up(uow, row, f"failed {attempt} times; last error: {last}")
         elif outcome.temporary:
             retry_after = max(e.retry_after or 0.0 for e in outcome.temporary)
-            delay = max(
-                retry_after,
-                jittered_backoff(attempt, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS),
+            # The medium said when to come back (Telegram's 429): that, exactly. Otherwise
+            # back off exponentially with jitter.
+            delay = retry_after or jittered_backoff(
+                attempt, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS
             )
             await uow.outbox.mark_failed(
                 outbox_id, "; ".join(map(str, outcome.temporary)), now + timedelta(seconds=delay)

@@ -90,7 +90,8 @@ class TelegramSettings(_Section):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    webhook_port: int = Field(default=8081, ge=0, le=65535)
+    """Port the webhook server listens on (0: any free port, for tests)."""
     staff_chat_id: int | None = None
     staff_user_ids: tuple[int, ...] = ()
 

@@ -41,6 +41,7 @@ from core.db.tables import (
     EventRow,
     ExtensionRow,
     IdentityRow,
+    InboxRow,
     OutboxRow,
     ReceiptRow,
     RemedyRow,
@@ -710,3 +711,66 @@ class ConversationRepository(_Repository):
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrencyError(f"conversation {channel}:{address} changed; retry")
         return version + 1
+
+
+class InboxRepository(_Repository):
+    """Inbound updates stored before processing (see :class:`~core.db.tables.InboxRow`)."""
+
+    async def store(
+        self, channel: str, external_id: str, payload: dict[str, Any], at: datetime
+    ) -> bool:
+        """Keep an update as received; ``False`` if it was already stored (a redelivery)."""
+        return await self._insert_ignoring_duplicate(
+            InboxRow,
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "payload": payload,
+                "received_at": at,
+                "attempts": 0,
+            },
+            unique=("channel", "external_id"),
+        )
+
+    async def claim_pending(
+        self, channel: str, *, limit: int = 20
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Return unprocessed updates of ``channel`` in arrival order, locked for this worker."""
+        rows = await self._session.execute(
+            select(InboxRow.id, InboxRow.payload)
+            .where(InboxRow.channel == channel, InboxRow.processed_at.is_(None))
+            .order_by(InboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [(row.id, row.payload) for row in rows]
+
+    async def mark_processed(self, inbox_id: int, at: datetime) -> None:
+        """Record that the update's effects are committed."""
+        await self._session.execute(
+            update(InboxRow).where(InboxRow.id == inbox_id).values(processed_at=at)
+        )
+
+    async def mark_failed(self, inbox_id: int, error: str, *, give_up_at: datetime | None) -> int:
+        """Count a failed attempt; with ``give_up_at`` also close it (it is dead-lettered).
+
+        Returns the number of attempts so far.
+        """
+        attempts = await self._session.scalar(
+            update(InboxRow)
+            .where(InboxRow.id == inbox_id)
+            .values(attempts=InboxRow.attempts + 1, last_error=error, processed_at=give_up_at)
+            .returning(InboxRow.attempts)
+        )
+        return int(attempts or 0)
+
+    async def pending(self, channel: str) -> int:
+        """Return how many updates of ``channel`` wait to be processed."""
+        return int(
+            await self._session.scalar(
+                select(func.count(InboxRow.id)).where(
+                    InboxRow.channel == channel, InboxRow.processed_at.is_(None)
+                )
+            )
+            or 0
+        )

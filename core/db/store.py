@@ -15,6 +15,7 @@ from core.db.repositories import (
     ConversationRepository,
     DeadLetterRepository,
     EventRepository,
+    InboxRepository,
     OutboxRepository,
     ReceiptRepository,
     ResidentRepository,
@@ -36,6 +37,7 @@ class UnitOfWork:
     receipts: ReceiptRepository
     dead_letters: DeadLetterRepository
     conversations: ConversationRepository
+    inbox: InboxRepository
 
     @classmethod
     def over(cls, session: AsyncSession) -> UnitOfWork:
@@ -50,6 +52,7 @@ class UnitOfWork:
             receipts=ReceiptRepository(session),
             dead_letters=DeadLetterRepository(session),
             conversations=ConversationRepository(session),
+            inbox=InboxRepository(session),
         )
 
 

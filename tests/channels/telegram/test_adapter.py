@@ -1,0 +1,217 @@
+"""The Telegram channel end to end: the real bot (``Application.run``, the code path of
+``complaints-bot run``) against a fake Telegram Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import Application
+from core.settings import Settings, load_settings
+from tests.support.fake_telegram import FakeTelegram
+
+RESIDENT = 5001
+STAFF_CHAT = -100777
+BOUND = 20.0  # seconds any one test may take
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def settings_for(fake: FakeTelegram, database_url: str, tmp_path: Path, **extra: Any) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        telegram={
+            "token": fake.token,
+            "api_url": fake.base_url,
+            "staff_chat_id": STAFF_CHAT,
+            **extra,
+        },
+        scheduler={"interval_seconds": 0.5},
+    )
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Application]:
+    """Run the bot as ``complaints-bot run`` does, until the block ends."""
+    app = Application(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run(stop, out=io.StringIO()))
+    try:
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=15)
+        await app.aclose()
+
+
+def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m["text"] for m in fake.sent_messages(chat_id)]
+
+
+async def said(fake: FakeTelegram, chat_id: int, count: int) -> list[str]:
+    await fake.wait_for(lambda: len(fake.sent_messages(chat_id)) >= count, timeout=10)
+    return texts(fake, chat_id)
+
+
+def press(fake: FakeTelegram, label: str) -> None:
+    """Press the button with ``label`` on the bot's latest message that has buttons."""
+    for message in reversed(fake.sent_messages(RESIDENT)):
+        markup = message.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if button["text"].startswith(label):
+                    fake.user_callback(
+                        chat_id=RESIDENT,
+                        data=button["callback_data"],
+                        message_id=message["message_id"],
+                    )
+                    return
+    raise AssertionError(f"no button {label!r}")
+
+
+async def test_a_resident_completes_a_complaint_with_text_and_buttons(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)):
+        fake.user_message(chat_id=RESIDENT, text="the repair man never came, third time now")
+        await said(fake, RESIDENT, 1)
+        press(fake, "Yes, make a complaint")
+        await said(fake, RESIDENT, 2)
+        assert fake.calls_to("answerCallbackQuery")  # the button press was answered
+        fake.user_message(chat_id=RESIDENT, text="Flat 2, Rowan Court")
+        await said(fake, RESIDENT, 3)
+        fake.user_message(chat_id=RESIDENT, text="since September")
+        await said(fake, RESIDENT, 4)
+        fake.user_message(chat_id=RESIDENT, text="Fix the boiler <b>today</b> & say sorry")
+        await said(fake, RESIDENT, 5)
+        press(fake, "For myself")
+        await said(fake, RESIDENT, 6)
+        press(fake, "Nothing needed")
+        confirm = (await said(fake, RESIDENT, 7))[-1]
+        # What the resident typed is escaped, so they see exactly their words and cannot
+        # inject markup (HTML parse mode).
+        assert "Fix the boiler <b>today</b> & say sorry" in confirm
+        sent = fake.sent_messages(RESIDENT)[-1]
+        assert "&lt;b&gt;today&lt;/b&gt; &amp; say sorry" in sent["raw_text"]
+        assert not any(e["type"] == "bold" for e in sent.get("entities", []))
+        press(fake, "Yes, that's right")
+        acknowledgement = (await said(fake, RESIDENT, 8))[-1]
+        assert "Your reference is" in acknowledgement and "stage 1" in acknowledgement
+        await fake.wait_for(lambda: bool(fake.sent_messages(STAFF_CHAT)), timeout=10)
+        assert "New complaint" in texts(fake, STAFF_CHAT)[-1]
+        fake.user_message(chat_id=RESIDENT, text="/status")
+        status = (await said(fake, RESIDENT, 9))[-1]
+        assert "stage 1" in status
+        assert [c.params["commands"][0]["command"] for c in fake.calls_to("setMyCommands")] == [
+            "start"
+        ]
+
+
+async def test_a_duplicate_update_has_one_effect(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)):
+        update = fake.user_message(chat_id=RESIDENT, text="hello")
+        await said(fake, RESIDENT, 1)
+        fake.queue_update(update)  # Telegram sends it again
+        fake.user_message(chat_id=RESIDENT, text="status")
+        await said(fake, RESIDENT, 2)
+        await asyncio.sleep(0.5)
+    assert len(texts(fake, RESIDENT)) == 2
+
+
+async def test_a_restart_mid_dialogue_continues(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fake, database_url, tmp_path)
+    async with asyncio.timeout(BOUND):
+        async with running(settings):
+            fake.user_message(chat_id=RESIDENT, text="I want to make a complaint")
+            await said(fake, RESIDENT, 1)
+            fake.user_message(chat_id=RESIDENT, text="Nobody fixed the leaking roof")
+            assert "Where" in (await said(fake, RESIDENT, 2))[-1]
+        async with running(settings):
+            fake.user_message(chat_id=RESIDENT, text="5 Elm Road")
+            assert "When did this start" in (await said(fake, RESIDENT, 3))[-1]
+
+
+async def test_a_429_is_waited_out(fake: FakeTelegram, database_url: str, tmp_path: Path) -> None:
+    fake.fail_next("sendMessage", status=429, description="Too Many Requests", retry_after=1)
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)):
+        fake.user_message(chat_id=RESIDENT, text="hello")
+        await said(fake, RESIDENT, 1)
+    attempts = fake.calls_to("sendMessage")
+    assert len(attempts) >= 2
+    assert attempts[1].at - attempts[0].at >= 0.9  # retry_after honoured
+
+
+async def test_webhook_refuses_a_wrong_secret_and_processes_a_right_one(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        fake,
+        database_url,
+        tmp_path,
+        mode="webhook",
+        webhook_url="https://bot.example.test/telegram/webhook",
+        webhook_secret="s3cret-value",
+        webhook_port=0,
+    )
+    update = {
+        "update_id": 9001,
+        "message": {
+            "message_id": 1,
+            "date": 1_790_000_000,
+            "chat": {"id": RESIDENT, "type": "private"},
+            "from": {"id": RESIDENT, "is_bot": False, "first_name": "Sam"},
+            "text": "hello",
+        },
+    }
+    async with asyncio.timeout(BOUND), running(settings) as app:
+        await fake.wait_for(lambda: fake.webhook is not None, timeout=10)
+        channel = app_channel(app)
+        url = f"http://127.0.0.1:{channel.webhook_port}/telegram/webhook"
+        async with aiohttp.ClientSession() as http:
+            wrong = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "no"}
+            )
+            assert wrong.status == 401
+            right = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}
+            )
+            assert right.status == 200
+        assert "Hello" in (await said(fake, RESIDENT, 1))[0]
+    assert fake.webhook is not None and fake.webhook["secret_token"] == "s3cret-value"
+
+
+def app_channel(app: Application) -> Any:
+    channel = app.running_channels.get("telegram")
+    assert channel is not None
+    return channel
+
+
+async def test_polling_deletes_a_left_over_webhook(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    fake.webhook = {"url": "https://old.example.test/hook"}
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)):
+        fake.user_message(chat_id=RESIDENT, text="hello")
+        await said(fake, RESIDENT, 1)
+    assert fake.calls_to("deleteWebhook")
+    assert fake.calls_to("deleteWebhook")[0].params.get("drop_pending_updates") in (
+        None,
+        False,
+        "false",
+    )
