@@ -233,6 +233,7 @@ class Application:
                 store=self.store,
                 clock=self.clock,
                 evidence_dir=self.settings.data_dir / "evidence",
+                staff_relay=self.engine.relay_from_staff,
             )
         return channels
 

@@ -1337,6 +1337,58 @@ class Engine:
             reference=target.reference if target else None,
         )
 
+    # ================================================================== staff replies
+
+    async def relay_from_staff(
+        self, *, channel: str, message_id: str, replied_to: str, staff_id: str, text: str
+    ) -> str | None:
+        """Send a staff member's reply to a handover notice on to the resident.
+
+        ``replied_to`` is the staff channel's id of the notice. The text goes to the resident
+        as a message from the complaints team (no staff name, 2020 CHC-3.17) and is recorded as
+        correspondence by that staff member (CHC-5.12). Returns the complaint's reference, or
+        ``None`` when the notice was not about a complaint (nothing is sent then).
+        """
+        if not text.strip():
+            return None
+        async with self._store.unit_of_work() as uow:
+            if not await uow.receipts.record(channel, message_id, self._clock.now()):
+                return None  # a redelivered staff message
+            notice = await uow.outbox.find_sent(STAFF_CHANNEL, replied_to)
+            reference = None if notice is None else notice.payload.get("reference")
+            if not reference:
+                return None
+            complaint = await self._complaints.get(uow, reference=str(reference))
+            resident = await uow.residents.get(complaint.resident_id)
+            address = resident.address_on(complaint.channel)
+            target = complaint.channel
+            if address is None and resident.identities:
+                target, address = resident.identities[0].channel, resident.identities[0].address
+            if address is None:
+                return None
+            message = OutboundMessage(
+                channel=target,
+                recipient=address,
+                text=self._words.render(
+                    "from_complaints_team", reference=complaint.reference, text=text.strip()
+                ),
+                kind=OutboundKind.UPDATE,
+                reference=complaint.reference,
+                large_print=resident.preferences.large_print,
+            )
+            await self._outbox.enqueue(
+                uow,
+                channel=message.channel,
+                address=message.recipient,
+                kind=message.kind.value,
+                payload=message.model_dump(mode="json"),
+                idempotency_key=f"{channel}:{message_id}:relay",
+                complaint_id=complaint.id,
+                resident_id=complaint.resident_id,
+                actor=Actor.staff(staff_id),
+            )
+            return complaint.reference
+
     # ================================================================== output
 
     def _say(

@@ -12,9 +12,9 @@ import asyncio
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -58,7 +58,23 @@ COMMANDS: Final = {
 }
 """The command menu (``setMyCommands``): the words residents see next to each command."""
 
-Sleep = Callable[[float], Awaitable[None]]
+STAFF_WORDING: Final = {
+    "relayed": "Sent to the resident of {reference}.",
+    "not_relayed": (
+        "Not sent: reply to a handover notice about a complaint to message its resident."
+    ),
+}
+"""What the bot says in the staff chat (channel-specific, so kept here)."""
+
+
+class StaffRelay(Protocol):
+    """Sends a staff member's reply to a handover notice on to the resident."""
+
+    async def __call__(
+        self, *, channel: str, message_id: str, replied_to: str, staff_id: str, text: str
+    ) -> str | None:
+        """Relay ``text``; return the complaint's reference, or ``None`` if nothing was sent."""
+        ...
 
 
 class TelegramChannel(Channel):
@@ -71,6 +87,7 @@ class TelegramChannel(Channel):
         evidence_dir: where photos, documents and voice notes are saved.
         bot: an aiogram ``Bot`` to use instead of building one (tests).
         poll_timeout: seconds a ``getUpdates`` long poll may wait.
+        staff_relay: where staff replies in the staff chat go (the engine).
     """
 
     name = CHANNEL
@@ -84,6 +101,7 @@ class TelegramChannel(Channel):
         evidence_dir: Path,
         bot: Bot | None = None,
         poll_timeout: int = 25,
+        staff_relay: StaffRelay | None = None,
     ) -> None:
         if settings.token is None:
             raise ValueError("the Telegram channel needs COMPLAINTS_TELEGRAM__TOKEN")
@@ -96,6 +114,7 @@ class TelegramChannel(Channel):
             session=AiohttpSession(api=TelegramAPIServer.from_base(settings.api_url)),
         )
         self._poll_timeout = poll_timeout
+        self._staff_relay = staff_relay
         self._outbox = OutboxService(clock=clock)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -162,8 +181,9 @@ class TelegramChannel(Channel):
             if not updates:
                 continue
             # Stored (committed) before the offset moves past them: a crash re-fetches them.
+            # Kept as Telegram sent them (its own field names, such as "from").
             await self._store_updates(
-                [u.model_dump(mode="json", exclude_none=True) for u in updates]
+                [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
             )
             offset = updates[-1].update_id + 1
 
@@ -245,6 +265,11 @@ class TelegramChannel(Channel):
         return len(pending)
 
     async def _process(self, payload: dict[str, Any], on_message: OnMessage) -> None:
+        message = payload.get("message")
+        staff_chat = self._settings.staff_chat_id
+        if isinstance(message, dict) and message.get("chat", {}).get("id") == staff_chat:
+            await self._from_staff_chat(payload["update_id"], message)
+            return
         update = Update.model_validate(payload, context={"bot": self._bot})
         translated = translate(update, received_at=self._clock.now())
         await self._acknowledge_press(translated)
@@ -262,6 +287,33 @@ class TelegramChannel(Channel):
                 update={"attachments": await self._download(inbound.attachments)}
             )
         await on_message(inbound)
+
+    async def _from_staff_chat(self, update_id: int, message: dict[str, Any]) -> None:
+        """A reply to a handover notice, by a configured staff member, goes to the resident."""
+        sender = message.get("from", {}).get("id")
+        if sender not in self._settings.staff_user_ids:
+            log.warning(
+                "message in the staff chat from someone not in STAFF_USER_IDS ignored",
+                extra={"user_id": sender},
+            )
+            return
+        replied = message.get("reply_to_message", {}).get("message_id")
+        text = message.get("text") or ""
+        if replied is None or not text.strip() or self._staff_relay is None:
+            return
+        reference = await self._staff_relay(
+            channel=f"{CHANNEL}-staff",
+            message_id=f"update:{update_id}",
+            replied_to=str(replied),
+            staff_id=f"telegram:{sender}",
+            text=text,
+        )
+        answer = (
+            STAFF_WORDING["relayed"].format(reference=reference)
+            if reference
+            else STAFF_WORDING["not_relayed"]
+        )
+        await self._reply_directly(str(self._settings.staff_chat_id), answer)
 
     async def _acknowledge_press(self, translated: Translated) -> None:
         """Answer a button press and remove its keyboard so it cannot be pressed twice."""

@@ -569,6 +569,15 @@ class OutboxRepository(_Repository):
             )
         )
 
+    async def find_sent(self, channel: str, external_id: str) -> OutboxMessage | None:
+        """Return the message sent on ``channel`` whose channel id was ``external_id``."""
+        row = await self._session.scalar(
+            select(OutboxRow)
+            .where(OutboxRow.channel == channel, OutboxRow.external_id == external_id)
+            .limit(1)
+        )
+        return None if row is None else _model(OutboxMessage, row)
+
     async def complaint_replied_to(self, channel: str, external_id: str) -> int | None:
         """Return the complaint of the sent message ``external_id`` on ``channel``, if any."""
         return await self._session.scalar(

@@ -37,6 +37,7 @@ class OutboxService:
         idempotency_key: str,
         complaint_id: int | None = None,
         resident_id: int | None = None,
+        actor: Actor | None = None,
     ) -> bool:
         """Queue one message; return ``False`` if that idempotency key was already queued.
 
@@ -62,7 +63,7 @@ class OutboxService:
                     complaint_id=complaint_id,
                     resident_id=resident_id,
                     occurred_at=now,
-                    actor=Actor.system(),
+                    actor=actor or Actor.system(),
                     channel=channel,
                     kind=EventKind.MESSAGE_OUT,
                     summary=str(payload.get("text", kind)),

@@ -19,6 +19,7 @@ from tests.support.fake_telegram import FakeTelegram
 
 RESIDENT = 5001
 STAFF_CHAT = -100777
+STAFF_MEMBER = 4242
 BOUND = 20.0  # seconds any one test may take
 
 
@@ -36,6 +37,7 @@ def settings_for(fake: FakeTelegram, database_url: str, tmp_path: Path, **extra:
             "token": fake.token,
             "api_url": fake.base_url,
             "staff_chat_id": STAFF_CHAT,
+            "staff_user_ids": [STAFF_MEMBER],
             **extra,
         },
         scheduler={"interval_seconds": 0.5},
@@ -215,3 +217,50 @@ async def test_polling_deletes_a_left_over_webhook(
         False,
         "false",
     )
+
+
+async def test_a_staff_reply_in_the_staff_chat_reaches_the_resident(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)) as app:
+        fake.user_message(chat_id=RESIDENT, text="I want to make a complaint")
+        fake.user_message(chat_id=RESIDENT, text="Nobody fixed the leaking roof")
+        fake.user_message(chat_id=RESIDENT, text="5 Elm Road")
+        fake.user_message(chat_id=RESIDENT, text="don't know")
+        fake.user_message(chat_id=RESIDENT, text="Fix the roof")
+        await said(fake, RESIDENT, 5)
+        press(fake, "For myself")
+        await said(fake, RESIDENT, 6)
+        press(fake, "Nothing needed")
+        await said(fake, RESIDENT, 7)
+        press(fake, "Yes, that's right")
+        await said(fake, RESIDENT, 8)
+        await fake.wait_for(lambda: bool(fake.sent_messages(STAFF_CHAT)), timeout=10)
+        notice = fake.sent_messages(STAFF_CHAT)[-1]
+        # Someone in the group who is not staff: ignored.
+        fake.user_message(
+            chat_id=STAFF_CHAT,
+            user_id=999,
+            text="hello from a stranger",
+            reply_to_message_id=notice["message_id"],
+        )
+        fake.user_message(
+            chat_id=STAFF_CHAT,
+            user_id=STAFF_MEMBER,
+            text="A roofer will call you tomorrow morning.",
+            reply_to_message_id=notice["message_id"],
+        )
+        relayed = (await said(fake, RESIDENT, 9))[-1]
+        assert "A roofer will call you tomorrow morning." in relayed
+        assert "complaints team" in relayed
+        await fake.wait_for(
+            lambda: any("Sent to the resident" in t for t in texts(fake, STAFF_CHAT)), timeout=10
+        )
+        assert not any("stranger" in t for t in texts(fake, RESIDENT))
+        async with app.store.unit_of_work() as uow:
+            resident = await uow.residents.find_by_identity("telegram", str(RESIDENT))
+            assert resident is not None
+            (complaint,) = await uow.complaints.for_resident(resident.id or 0)
+            events = await uow.events.for_complaint(complaint.id or 0)
+        staff_sent = [e for e in events if e.actor.id == f"telegram:{STAFF_MEMBER}"]
+        assert staff_sent and "roofer" in staff_sent[0].summary  # recorded as correspondence
