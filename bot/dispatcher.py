@@ -38,7 +38,12 @@ from channels.base import Channel, jittered_backoff
 from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
 from core.clock import Clock
 from core.db.store import Store, UnitOfWork
-from core.errors import PermanentChannelError, StorageError, TemporaryChannelError
+from core.errors import (
+    PermanentChannelError,
+    RecipientUnreachableError,
+    StorageError,
+    TemporaryChannelError,
+)
 from core.outbox.models import OutboxMessage
 from core.outbox.service import OutboxService
 
@@ -56,6 +61,11 @@ again (another process may run that channel, or the landlord may configure it)."
 STAFF_RECIPIENT: Final = "staff"
 """The recipient of staff notices; each staff channel knows where staff actually are."""
 DEAD_LETTER_SOURCE: Final = "outbox"
+EMAIL_CHANNEL: Final = "email"
+UNREACHABLE_NOTICE: Final = (
+    "A resident cannot be reached on {channel}{about} (they blocked the bot or never started "
+    "it). Messages now go to their email address; check how they want to be contacted."
+)
 DEAD_MESSAGE_NOTICE: Final = (
     "A message could not be sent and is now in the dead-letter list.\n"
     "Outbox message {outbox_id}: {kind} on {channel}{about}.\n"
@@ -90,6 +100,8 @@ class _Outcome:
     """The channel's id of the delivered message (the first destination's, if several)."""
     temporary: list[TemporaryChannelError] = field(default_factory=list)
     permanent: list[str] = field(default_factory=list)
+    unreachable: str | None = None
+    """Why the recipient cannot be reached on this channel (blocked the bot, never started)."""
     unconfigured: list[str] = field(default_factory=list)
 
 
@@ -243,6 +255,8 @@ class Dispatcher:
             if error is None:
                 outcome.delivered.add(name)
                 outcome.external_id = outcome.external_id or sent_id
+            elif isinstance(error, RecipientUnreachableError) and row.channel != STAFF_CHANNEL:
+                outcome.unreachable = f"{name}: {error}"
             elif isinstance(error, PermanentChannelError):
                 outcome.permanent.append(f"{name}: {error}")
             else:
@@ -260,7 +274,9 @@ class Dispatcher:
         outbox_id = _id_of(row)
         attempt = row.attempts + 1
         now = self._clock.now()
-        if outcome.permanent:
+        if outcome.unreachable is not None:
+            await self._reach_another_way(uow, row, outcome.unreachable)
+        elif outcome.permanent:
             await self._give_up(uow, row, "; ".join(outcome.permanent))
         elif outcome.temporary and attempt >= self._max_attempts:
             last = outcome.temporary[-1]
@@ -357,6 +373,58 @@ class Dispatcher:
                 "they wait and are retried hourly",
                 extra={**_fields(row), "destination": name},
             )
+
+    async def _reach_another_way(self, uow: UnitOfWork, row: OutboxMessage, reason: str) -> None:
+        """The resident cannot be reached on this channel: note it, use email, tell staff.
+
+        The identity is marked unreachable (cleared when they write on it again). When the
+        resident has an email address the message is queued there instead, so nothing is lost;
+        otherwise it becomes a dead letter. Either way staff hear of it.
+        """
+        now = self._clock.now()
+        await uow.residents.set_unreachable(row.channel, row.address, now)
+        resident = await uow.residents.find_by_identity(row.channel, row.address)
+        email = None if resident is None else resident.reachable_address_on(EMAIL_CHANNEL)
+        if email is None or row.channel == EMAIL_CHANNEL:
+            await self._give_up(uow, row, f"{reason}; no other way to reach the resident")
+            return
+        outbox_id = _id_of(row)
+        message = OutboundMessage.model_validate(row.payload).model_copy(
+            update={"channel": EMAIL_CHANNEL, "recipient": email, "choices": ()}
+        )
+        await self._outbox.enqueue(
+            uow,
+            channel=EMAIL_CHANNEL,
+            address=email,
+            kind=row.kind,
+            payload=message.model_dump(mode="json"),
+            idempotency_key=f"{row.idempotency_key}:by-email",
+            complaint_id=row.complaint_id,
+        )
+        await uow.outbox.mark_dead(outbox_id, f"{reason}; sent by email instead")
+        reference = row.payload.get("reference")
+        notice = OutboundMessage(
+            channel=STAFF_CHANNEL,
+            recipient=STAFF_RECIPIENT,
+            kind=OutboundKind.STAFF_NOTICE,
+            text=UNREACHABLE_NOTICE.format(
+                channel=row.channel,
+                about=f" about {reference}" if isinstance(reference, str) else "",
+            ),
+            reference=reference if isinstance(reference, str) else None,
+        )
+        await self._outbox.enqueue(
+            uow,
+            channel=STAFF_CHANNEL,
+            address=STAFF_RECIPIENT,
+            kind=OutboundKind.STAFF_NOTICE.value,
+            payload=notice.model_dump(mode="json"),
+            idempotency_key=f"unreachable:outbox:{outbox_id}",
+        )
+        log.warning(
+            "recipient unreachable on this channel; sent by email instead",
+            extra=_fields(row),
+        )
 
     async def _give_up(self, uow: UnitOfWork, row: OutboxMessage, reason: str) -> None:
         outbox_id = _id_of(row)

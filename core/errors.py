@@ -19,6 +19,7 @@ the engine and the CLI only ever handle our own types::
     └── ChannelError                  a channel could not deliver or receive
         ├── TemporaryChannelError     worth retrying later (rate limit, timeout, server down)
         └── PermanentChannelError     retrying will not help (bad address, blocked by the user)
+            └── RecipientUnreachableError  this person cannot be reached on this channel
 """
 
 from __future__ import annotations
@@ -90,3 +91,10 @@ class TemporaryChannelError(ChannelError):
 
 class PermanentChannelError(ChannelError):
     """A failure that retrying will not cure (bad address, user blocked the bot)."""
+
+
+class RecipientUnreachableError(PermanentChannelError):
+    """The recipient cannot be reached on this channel (blocked the bot, never started it).
+
+    The message is not lost: the dispatcher tries the resident's other channels and tells staff.
+    """

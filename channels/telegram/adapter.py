@@ -37,7 +37,12 @@ from channels.telegram.translate import Translated, translate
 from conversations.envelopes import Attachment, OutboundKind, OutboundMessage
 from core.clock import Clock
 from core.db.store import Store
-from core.errors import PermanentChannelError, StorageError, TemporaryChannelError
+from core.errors import (
+    PermanentChannelError,
+    RecipientUnreachableError,
+    StorageError,
+    TemporaryChannelError,
+)
 from core.outbox.service import OutboxService
 from core.settings import TelegramSettings
 
@@ -397,7 +402,8 @@ class TelegramChannel(Channel):
             except (TelegramServerError, TelegramNetworkError) as error:
                 raise TemporaryChannelError(f"telegram unavailable: {error}") from error
             except TelegramForbiddenError as error:
-                raise PermanentChannelError(f"telegram refused: {error.message}") from error
+                # 403: blocked by the user, or they never pressed Start.
+                raise RecipientUnreachableError(f"telegram refused: {error.message}") from error
             except TelegramBadRequest as error:
                 raise PermanentChannelError(f"telegram bad request: {error.message}") from error
             except TelegramAPIError as error:

@@ -135,7 +135,13 @@ class ResidentRepository(_Repository):
             .order_by(IdentityRow.id)
         )
         return await self._resident(
-            row, tuple(Identity(channel=i.channel, address=i.address) for i in identities)
+            row,
+            tuple(
+                Identity(
+                    channel=i.channel, address=i.address, unreachable_since=i.unreachable_since
+                )
+                for i in identities
+            ),
         )
 
     async def _resident(self, row: ResidentRow, identities: tuple[Identity, ...]) -> Resident:
@@ -167,7 +173,12 @@ class ResidentRepository(_Repository):
         )
         rows = (
             await self._session.execute(
-                select(ResidentRow, IdentityRow.channel, IdentityRow.address)
+                select(
+                    ResidentRow,
+                    IdentityRow.channel,
+                    IdentityRow.address,
+                    IdentityRow.unreachable_since,
+                )
                 .join(IdentityRow, IdentityRow.resident_id == ResidentRow.id)
                 .where(ResidentRow.id == mine.scalar_subquery())
                 .order_by(IdentityRow.id)
@@ -176,12 +187,23 @@ class ResidentRepository(_Repository):
         if not rows:
             return None
         row = rows[0][0]
-        return await self._resident(row, tuple(Identity(channel=c, address=a) for _, c, a in rows))
+        return await self._resident(
+            row,
+            tuple(Identity(channel=c, address=a, unreachable_since=u) for _, c, a, u in rows),
+        )
 
     async def add_identity(self, resident_id: int, identity: Identity) -> None:
         """Link another channel identity to a resident (one person across channels)."""
         self._session.add(IdentityRow(resident_id=resident_id, **identity.model_dump()))
         await self._session.flush()
+
+    async def set_unreachable(self, channel: str, address: str, since: datetime | None) -> None:
+        """Record that an identity cannot be reached (``since``), or can again (``None``)."""
+        await self._session.execute(
+            update(IdentityRow)
+            .where(IdentityRow.channel == channel, IdentityRow.address == address)
+            .values(unreachable_since=since)
+        )
 
     async def save(self, resident: Resident) -> None:
         """Store the resident's name, preferences, adjustments and vulnerabilities."""

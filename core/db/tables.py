@@ -63,6 +63,7 @@ class IdentityRow(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
     channel: Mapped[str] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(320))
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RestrictionRow(Base):

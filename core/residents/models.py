@@ -16,6 +16,8 @@ class Identity(_Model):
 
     channel: str
     address: str
+    unreachable_since: datetime | None = None
+    """Set when the channel said this person cannot be reached (e.g. they blocked the bot)."""
 
 
 class ContactPreferences(_Model):
@@ -66,3 +68,14 @@ class Resident(_Model):
     def address_on(self, channel: str) -> str | None:
         """Return the resident's address on ``channel``, if they have one."""
         return next((i.address for i in self.identities if i.channel == channel), None)
+
+    def reachable_address_on(self, channel: str) -> str | None:
+        """Return the resident's address on ``channel`` unless it is known to be unreachable."""
+        return next(
+            (
+                i.address
+                for i in self.identities
+                if i.channel == channel and i.unreachable_since is None
+            ),
+            None,
+        )

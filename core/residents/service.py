@@ -29,6 +29,13 @@ class ResidentService:
         """Return the resident with ``address`` on ``channel``, creating them on first contact."""
         found = await uow.residents.find_by_identity(channel, address)
         if found is not None:
+            if any(
+                i.channel == channel and i.address == address and i.unreachable_since
+                for i in found.identities
+            ):
+                # They wrote to us on it, so it works again (e.g. they unblocked the bot).
+                await uow.residents.set_unreachable(channel, address, None)
+                return await uow.residents.get(found.id or 0)
             return found
         return await uow.residents.add(
             Resident(

@@ -25,7 +25,12 @@ from channels.terminal import TerminalChannel
 from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
 from core.clock import FrozenClock
 from core.db.store import Store
-from core.errors import ChannelError, PermanentChannelError, TemporaryChannelError
+from core.errors import (
+    ChannelError,
+    PermanentChannelError,
+    RecipientUnreachableError,
+    TemporaryChannelError,
+)
 from core.outbox.models import OutboxMessage, OutboxStatus
 from tests.conftest import Services
 
@@ -547,3 +552,30 @@ async def test_the_channels_id_of_a_sent_message_is_kept_for_replies(
     dispatcher = Dispatcher(store=store, clock=clock, channels={"telegram": telegram})
     assert await dispatcher.dispatch_once() == 1
     assert (await row(store, key)).external_id == "sent-1"
+
+
+async def test_an_unreachable_resident_without_email_is_a_dead_letter_and_staff_hear(
+    store: Store, clock: FrozenClock, services: Services
+) -> None:
+    async with store.unit_of_work() as uow:
+        await services.residents.identify(uow, channel="telegram", address="1001")
+    key = await queue(store, services, "Your complaint is logged")
+    blocked = RecordingChannel(RecipientUnreachableError("bot was blocked by the user"))
+    staff = RecordingChannel()
+    dispatcher = Dispatcher(
+        store=store,
+        clock=clock,
+        channels={"telegram": blocked, "staff-chat": staff},
+        staff_channels=("staff-chat",),
+    )
+    await dispatcher.dispatch_once()
+    assert (await row(store, key)).status == OutboxStatus.DEAD
+    async with store.unit_of_work() as uow:
+        letters = await uow.dead_letters.unresolved()
+        resident = await uow.residents.find_by_identity("telegram", "1001")
+    assert "no other way to reach the resident" in letters[0].reason
+    assert resident is not None and resident.reachable_address_on("telegram") is None
+    await dispatcher.dispatch_once()  # the staff alert queued by the first pass
+    assert [m.text.splitlines()[0] for m in staff.sent] == [
+        "A message could not be sent and is now in the dead-letter list."
+    ]

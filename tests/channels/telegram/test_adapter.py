@@ -264,3 +264,31 @@ async def test_a_staff_reply_in_the_staff_chat_reaches_the_resident(
             events = await uow.events.for_complaint(complaint.id or 0)
         staff_sent = [e for e in events if e.actor.id == f"telegram:{STAFF_MEMBER}"]
         assert staff_sent and "roofer" in staff_sent[0].summary  # recorded as correspondence
+
+
+async def test_a_403_falls_back_to_email_and_tells_staff(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)) as app:
+        async with app.store.unit_of_work() as uow:
+            resident = await app.residents.identify(uow, channel="telegram", address=str(RESIDENT))
+            await app.residents.link_identity(
+                uow, resident_id=resident.id or 0, channel="email", address="sam@example.test"
+            )
+        fake.fail_next(
+            "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+        )
+        fake.user_message(chat_id=RESIDENT, text="status")
+        await fake.wait_for(
+            lambda: any("cannot be reached" in t for t in texts(fake, STAFF_CHAT)), timeout=10
+        )
+        async with app.store.unit_of_work() as uow:
+            emailed = await uow.outbox.claim_due(app.clock.now(), channels=["email"])
+            found = await uow.residents.find_by_identity("telegram", str(RESIDENT))
+        assert [m.address for m in emailed] == ["sam@example.test"]
+        assert "no complaints" in emailed[0].payload["text"]
+        assert found is not None
+        assert found.reachable_address_on("telegram") is None  # marked unreachable
+        # Writing again shows the chat works: it is reachable once more.
+        fake.user_message(chat_id=RESIDENT, text="hello")
+        await said(fake, RESIDENT, 1)
