@@ -150,6 +150,7 @@ class Dispatcher:
         self._batch_size = batch_size
         self._outbox = OutboxService(clock=clock)
         self._next_send_at: dict[str, datetime] = {}
+        self._next_to_recipient: dict[str, datetime] = {}
         # For a staff notice that reached some staff channels but must be retried for others:
         # the channels it already reached, so a retry in this process skips them.
         self._delivered: dict[int, set[str]] = {}
@@ -228,7 +229,7 @@ class Dispatcher:
         destinations = self._staff_channels if row.channel == STAFF_CHANNEL else (row.channel,)
         done = self._delivered.pop(outbox_id, set())
         pending = [name for name in destinations if name not in done]
-        if self._defer(pending, result):
+        if self._defer(pending, result, row.address):
             if done:
                 self._delivered[outbox_id] = done
             return
@@ -309,22 +310,36 @@ class Dispatcher:
             result.sent += 1
             log.info("outbox message sent", extra={**_fields(row), "attempt": attempt})
 
-    def _defer(self, names: Sequence[str], result: PassResult) -> bool:
-        """Return whether a message for ``names`` must wait for a rate limit, noting it if so."""
+    def _defer(self, names: Sequence[str], result: PassResult, recipient: str) -> bool:
+        """Return whether a message must wait for a rate limit, noting it if so.
+
+        Two limits apply: the channel's overall rate, and the channel's own minimum interval
+        between messages to one recipient (e.g. Telegram's one a second per chat). A message
+        that waits holds back later ones for the same channel (or the same recipient), so
+        each conversation keeps its order.
+        """
         now = self._clock.now()
-        waiting = [
-            name for name in names if name in result.held or self._next_send_at.get(name, now) > now
-        ]
+        moments: list[datetime] = []
+        waiting = False
+        for name in names:
+            per_recipient = _recipient_key(name, recipient)
+            for key, moment in (
+                (name, self._next_send_at.get(name)),
+                (per_recipient, self._next_to_recipient.get(per_recipient)),
+            ):
+                if key in result.held:
+                    waiting = True
+                elif moment is not None and moment > now:
+                    waiting = True
+                    moments.append(moment)
         if not waiting:
             return False
         result.deferred += 1
-        result.held.update(names)
-        for name in waiting:
-            moment = self._next_send_at.get(name)
-            if moment is not None and moment > now:
-                result.resume_at = (
-                    moment if result.resume_at is None else min(result.resume_at, moment)
-                )
+        result.held.update(_recipient_key(name, recipient) for name in names)
+        if any(self._next_send_at.get(name, now) > now for name in names):
+            result.held.update(names)
+        for moment in moments:
+            result.resume_at = moment if result.resume_at is None else min(result.resume_at, moment)
         return True
 
     async def _send(
@@ -346,11 +361,17 @@ class Dispatcher:
                 "channel raised an unexpected error", extra={**_fields(row), "destination": name}
             )
             error = TemporaryChannelError(f"unexpected {type(caught).__name__}: {caught}")
-        self._note_send(name, error)
+        self._note_send(name, error, channel.min_interval(message.recipient), message.recipient)
         return error, sent_id
 
-    def _note_send(self, name: str, error: _SendError | None) -> None:
+    def _note_send(
+        self, name: str, error: _SendError | None, per_recipient: float, recipient: str
+    ) -> None:
         now = self._clock.now()
+        if per_recipient > 0:
+            self._next_to_recipient[_recipient_key(name, recipient)] = now + timedelta(
+                seconds=per_recipient
+            )
         earliest = [self._next_send_at.get(name, now)]
         if name in self._intervals:
             earliest.append(now + self._intervals[name])
@@ -465,6 +486,10 @@ class Dispatcher:
             payload=notice.model_dump(mode="json"),
             idempotency_key=f"dead-letter:outbox:{outbox_id}",
         )
+
+
+def _recipient_key(name: str, recipient: str) -> str:
+    return f"{name}\x1f{recipient}"
 
 
 def _id_of(row: OutboxMessage) -> int:

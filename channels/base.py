@@ -67,6 +67,13 @@ class Channel(abc.ABC):
             PermanentChannelError: retrying will not help (unknown recipient, blocked bot).
         """
 
+    def min_interval(self, recipient: str) -> float:
+        """Return the fewest seconds between two messages to ``recipient`` on this medium.
+
+        The dispatcher waits at least this long; 0 (the default) means no limit per recipient.
+        """
+        return 0.0
+
     @abc.abstractmethod
     async def stop(self) -> None:
         """Stop listening and release connections; safe to call more than once."""

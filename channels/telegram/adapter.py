@@ -53,6 +53,8 @@ ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY: Final = 1024 * 1024
 MAX_ATTEMPTS: Final = 5
+PRIVATE_CHAT_INTERVAL: Final = 1.0
+GROUP_INTERVAL: Final = 3.0
 COMMANDS: Final = {
     "start": "What this bot does",
     "new": "Make a complaint",
@@ -410,6 +412,14 @@ class TelegramChannel(Channel):
                 raise PermanentChannelError(f"telegram error: {error.message}") from error
             last = sent.message_id
         return None if last is None else str(last)
+
+    def min_interval(self, recipient: str) -> float:
+        """Telegram allows about one message a second to a chat, 20 a minute to a group."""
+        try:
+            chat = int(recipient)
+        except ValueError:  # the staff chat, a group
+            return GROUP_INTERVAL
+        return PRIVATE_CHAT_INTERVAL if chat > 0 else GROUP_INTERVAL
 
     def _chat_for(self, message: OutboundMessage) -> int:
         if message.kind == OutboundKind.STAFF_NOTICE:

@@ -579,3 +579,24 @@ async def test_an_unreachable_resident_without_email_is_a_dead_letter_and_staff_
     assert [m.text.splitlines()[0] for m in staff.sent] == [
         "A message could not be sent and is now in the dead-letter list."
     ]
+
+
+class OneASecondPerChat(RecordingChannel):
+    def min_interval(self, recipient: str) -> float:
+        return 1.0
+
+
+async def test_messages_to_one_recipient_are_spaced_others_are_not(
+    store: Store, clock: FrozenClock, services: Services
+) -> None:
+    chat = OneASecondPerChat()
+    await queue(store, services, "first to A", recipient="A")
+    await queue(store, services, "second to A", recipient="A")
+    await queue(store, services, "first to B", recipient="B")
+    dispatcher = Dispatcher(store=store, clock=clock, channels={"telegram": chat})
+    assert await dispatcher.dispatch_once() == 2
+    assert chat.texts == ["first to A", "first to B"]  # B does not wait behind A
+    assert await dispatcher.dispatch_once() == 0  # A's second waits its second
+    clock.advance(timedelta(seconds=1))
+    assert await dispatcher.dispatch_once() == 1
+    assert chat.texts[-1] == "second to A"
