@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 
 ADAPTERS: Final = frozenset({"telegram"})
 """Channels this release can run."""
-TELEGRAM_MESSAGES_PER_SECOND: Final = 25.0
-"""Below Telegram's limit of about 30 messages a second for a bot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +187,7 @@ class Application:
             clock=self.clock,
             channels=channels,
             staff_channels=self.staff_channels(channels),
-            rate_limits={"telegram": TELEGRAM_MESSAGES_PER_SECOND},
+            rate_limits={"telegram": self.settings.telegram.messages_per_second},
         )
 
         async def on_message(message: InboundMessage) -> None:

@@ -94,6 +94,8 @@ class TelegramSettings(_Section):
     """Port the webhook server listens on (0: any free port, for tests)."""
     staff_chat_id: int | None = None
     staff_user_ids: tuple[int, ...] = ()
+    messages_per_second: float = Field(default=25.0, gt=0, le=1000)
+    """Overall sending rate; Telegram allows a bot about 30 a second unless raised for it."""
 
     @field_validator("token")
     @classmethod
