@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.app import Application
+from core.complaints.models import Actor
 from core.settings import Settings, load_settings
 from tests.support.fake_telegram import FakeTelegram
 
@@ -292,3 +293,29 @@ async def test_a_403_falls_back_to_email_and_tells_staff(
         # Writing again shows the chat works: it is reachable once more.
         fake.user_message(chat_id=RESIDENT, text="hello")
         await said(fake, RESIDENT, 1)
+
+
+async def test_a_photo_is_saved_as_evidence_and_a_deep_link_opens_a_complaint(
+    fake: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
+    async with asyncio.timeout(BOUND), running(settings_for(fake, database_url, tmp_path)) as app:
+        async with app.store.unit_of_work() as uow:
+            resident = await app.residents.identify(uow, channel="telegram", address=str(RESIDENT))
+            complaint = await app.complaints.log(
+                uow,
+                resident_id=resident.id or 0,
+                channel="telegram",
+                received_at=app.clock.now(),
+                elements=["The lift has been broken for a month"],
+                actor=Actor.resident(resident.id or 0),
+            )
+        fake.user_message(chat_id=RESIDENT, text=f"/start {complaint.reference}")
+        status = (await said(fake, RESIDENT, 1))[-1]
+        assert complaint.reference in status and "lift" in status
+        fake.user_photo(chat_id=RESIDENT, content=b"\xff\xd8 a photo of the lift", caption=None)
+        kept = (await said(fake, RESIDENT, 2))[-1]
+        assert "kept this file as evidence" in kept
+        saved = list((tmp_path / "evidence" / "telegram").iterdir())
+        assert [p.read_bytes() for p in saved] == [b"\xff\xd8 a photo of the lift"]
+        fake.user_sticker(chat_id=RESIDENT)
+        assert "in words" in (await said(fake, RESIDENT, 3))[-1]
