@@ -188,6 +188,7 @@ class Application:
             channels=channels,
             staff_channels=self.staff_channels(channels),
             rate_limits={"telegram": self.settings.telegram.messages_per_second},
+            wording=self.wording,
         )
 
         async def on_message(message: InboundMessage) -> None:
@@ -231,6 +232,7 @@ class Application:
                 store=self.store,
                 clock=self.clock,
                 evidence_dir=self.settings.data_dir / "evidence",
+                wording=self.wording,
                 staff_relay=self.engine.relay_from_staff,
             )
         return channels

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from channels.base import Channel, jittered_backoff
 from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
+from conversations.wording import Wording
 from core.clock import Clock
 from core.db.store import Store, UnitOfWork
 from core.errors import (
@@ -46,6 +47,7 @@ from core.errors import (
 )
 from core.outbox.models import OutboxMessage
 from core.outbox.service import OutboxService
+from core.settings import LandlordSettings, OmbudsmanSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +64,6 @@ STAFF_RECIPIENT: Final = "staff"
 """The recipient of staff notices; each staff channel knows where staff actually are."""
 DEAD_LETTER_SOURCE: Final = "outbox"
 EMAIL_CHANNEL: Final = "email"
-UNREACHABLE_NOTICE: Final = (
-    "A resident cannot be reached on {channel}{about} (they blocked the bot or never started "
-    "it). Messages now go to their email address; check how they want to be contacted."
-)
-DEAD_MESSAGE_NOTICE: Final = (
-    "A message could not be sent and is now in the dead-letter list.\n"
-    "Outbox message {outbox_id}: {kind} on {channel}{about}.\n"
-    "Reason: {reason}\n"
-    "Please contact the resident another way if they need this message."
-)
-"""Staff-facing wording of the notice about a dead message."""
 
 
 @dataclass(slots=True)
@@ -117,6 +108,7 @@ class Dispatcher:
         batch_size: most messages claimed, sent and recorded in one transaction.
         rate_limits: most messages per second for a channel, by channel name; sends on that
             channel are spaced at least ``1 / rate`` seconds apart, measured on ``clock``.
+        wording: the words of the notices to staff (the built-in templates by default).
 
     Raises:
         ValueError: a limit is not positive.
@@ -132,6 +124,7 @@ class Dispatcher:
         max_attempts: int = 8,
         batch_size: int = 50,
         rate_limits: Mapping[str, float] | None = None,
+        wording: Wording | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be 1 or more, not {max_attempts}")
@@ -149,6 +142,7 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._batch_size = batch_size
         self._outbox = OutboxService(clock=clock)
+        self._words = wording or Wording(landlord=LandlordSettings(), ombudsman=OmbudsmanSettings())
         self._next_send_at: dict[str, datetime] = {}
         self._next_to_recipient: dict[str, datetime] = {}
         # For a staff notice that reached some staff channels but must be retried for others:
@@ -423,24 +417,12 @@ class Dispatcher:
             complaint_id=row.complaint_id,
         )
         await uow.outbox.mark_dead(outbox_id, f"{reason}; sent by email instead")
-        reference = row.payload.get("reference")
-        notice = OutboundMessage(
-            channel=STAFF_CHANNEL,
-            recipient=STAFF_RECIPIENT,
-            kind=OutboundKind.STAFF_NOTICE,
-            text=UNREACHABLE_NOTICE.format(
-                channel=row.channel,
-                about=f" about {reference}" if isinstance(reference, str) else "",
-            ),
-            reference=reference if isinstance(reference, str) else None,
-        )
-        await self._outbox.enqueue(
+        await self._tell_staff(
             uow,
-            channel=STAFF_CHANNEL,
-            address=STAFF_RECIPIENT,
-            kind=OutboundKind.STAFF_NOTICE.value,
-            payload=notice.model_dump(mode="json"),
+            row,
+            "staff_unreachable",
             idempotency_key=f"unreachable:outbox:{outbox_id}",
+            channel=row.channel,
         )
         log.warning(
             "recipient unreachable on this channel; sent by email instead",
@@ -464,19 +446,35 @@ class Dispatcher:
         )
         if row.channel == STAFF_CHANNEL or row.kind == OutboundKind.STAFF_NOTICE:
             return  # telling staff through the channel that just failed them could loop
+        await self._tell_staff(
+            uow,
+            row,
+            "staff_dead_letter",
+            idempotency_key=f"dead-letter:outbox:{outbox_id}",
+            outbox_id=outbox_id,
+            kind=row.kind,
+            channel=row.channel,
+            reason=reason,
+        )
+
+    async def _tell_staff(
+        self,
+        uow: UnitOfWork,
+        row: OutboxMessage,
+        template: str,
+        *,
+        idempotency_key: str,
+        **context: Any,
+    ) -> None:
+        """Queue a notice to staff about the message ``row``, once per ``idempotency_key``."""
         reference = row.payload.get("reference")
+        reference = reference if isinstance(reference, str) else None
         notice = OutboundMessage(
             channel=STAFF_CHANNEL,
             recipient=STAFF_RECIPIENT,
             kind=OutboundKind.STAFF_NOTICE,
-            text=DEAD_MESSAGE_NOTICE.format(
-                outbox_id=outbox_id,
-                kind=row.kind,
-                channel=row.channel,
-                about=f" about {reference}" if isinstance(reference, str) else "",
-                reason=reason,
-            ),
-            reference=reference if isinstance(reference, str) else None,
+            text=self._words.render(template, reference=reference, **context),
+            reference=reference,
         )
         await self._outbox.enqueue(
             uow,
@@ -484,7 +482,7 @@ class Dispatcher:
             address=STAFF_RECIPIENT,
             kind=OutboundKind.STAFF_NOTICE.value,
             payload=notice.model_dump(mode="json"),
-            idempotency_key=f"dead-letter:outbox:{outbox_id}",
+            idempotency_key=idempotency_key,
         )
 
 

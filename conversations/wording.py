@@ -92,10 +92,21 @@ class Wording:
         text = self.label(key, "next")
         return text.format(date=long_date(day)) if day is not None else text
 
+    def labels(self, section: str) -> dict[str, str]:
+        """Return every label of ``[section]``, the landlord's own winning over the defaults."""
+        return {str(k): str(v) for k, v in self._labels[section].items()}
+
     @property
     def template_names(self) -> list[str]:
         """Every template the bot can render."""
         return sorted(p.stem for p in DEFAULT_DIRECTORY.glob("*.txt"))
+
+
+def default_labels(section: str) -> dict[str, str]:
+    """Return the default labels of ``[section]`` (before any landlord's overrides)."""
+    return {
+        str(k): str(v) for k, v in _load_labels(DEFAULT_DIRECTORY / "labels.toml")[section].items()
+    }
 
 
 def _load_labels(path: Path) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from channels.base import Channel, OnMessage, jittered_backoff
 from channels.telegram.render import render
 from channels.telegram.translate import Translated, translate
 from conversations.envelopes import Attachment, OutboundKind, OutboundMessage
+from conversations.wording import Wording
 from core.clock import Clock
 from core.db.store import Store
 from core.errors import (
@@ -55,23 +56,6 @@ MAX_WEBHOOK_BODY: Final = 1024 * 1024
 MAX_ATTEMPTS: Final = 5
 PRIVATE_CHAT_INTERVAL: Final = 1.0
 GROUP_INTERVAL: Final = 3.0
-COMMANDS: Final = {
-    "start": "What this bot does",
-    "new": "Make a complaint",
-    "status": "Check my complaints",
-    "help": "How I can help",
-    "person": "Talk to a person",
-    "cancel": "Stop what we are doing",
-}
-"""The command menu (``setMyCommands``): the words residents see next to each command."""
-
-STAFF_WORDING: Final = {
-    "relayed": "Sent to the resident of {reference}.",
-    "not_relayed": (
-        "Not sent: reply to a handover notice about a complaint to message its resident."
-    ),
-}
-"""What the bot says in the staff chat (channel-specific, so kept here)."""
 
 
 class StaffRelay(Protocol):
@@ -92,6 +76,7 @@ class TelegramChannel(Channel):
         store: the database (inbox, dead letters).
         clock: where "now" comes from.
         evidence_dir: where photos, documents and voice notes are saved.
+        wording: the bot's words (the ``[telegram]`` and ``[telegram_commands]`` labels).
         bot: an aiogram ``Bot`` to use instead of building one (tests).
         poll_timeout: seconds a ``getUpdates`` long poll may wait.
         staff_relay: where staff replies in the staff chat go (the engine).
@@ -107,6 +92,7 @@ class TelegramChannel(Channel):
         clock: Clock,
         evidence_dir: Path,
         bot: Bot | None = None,
+        wording: Wording,
         poll_timeout: int = 25,
         staff_relay: StaffRelay | None = None,
     ) -> None:
@@ -122,6 +108,7 @@ class TelegramChannel(Channel):
         )
         self._poll_timeout = poll_timeout
         self._staff_relay = staff_relay
+        self._words = wording
         self._outbox = OutboxService(clock=clock)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -136,7 +123,10 @@ class TelegramChannel(Channel):
         self._stop.clear()
         await self._call(
             self._bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in COMMANDS.items()]
+                [
+                    BotCommand(command=c, description=d)
+                    for c, d in self._words.labels("telegram_commands").items()
+                ]
             )
         )
         async with asyncio.TaskGroup() as tasks:
@@ -278,14 +268,13 @@ class TelegramChannel(Channel):
             await self._from_staff_chat(payload["update_id"], message)
             return
         update = Update.model_validate(payload, context={"bot": self._bot})
-        translated = translate(update, received_at=self._clock.now())
+        translated = translate(
+            update, received_at=self._clock.now(), wording=self._words.labels("telegram")
+        )
         await self._acknowledge_press(translated)
-        if translated.reply is not None and translated.inbound is not None:
-            await self._reply_directly(translated.inbound.sender, translated.reply)
-        elif translated.reply is not None:
-            chat = _chat_of(payload)
-            if chat is not None:
-                await self._reply_directly(str(chat), translated.reply)
+        chat = _chat_of(payload)
+        if translated.reply is not None and chat is not None:
+            await self._reply_directly(str(chat), translated.reply)
         if translated.inbound is None:
             return
         inbound = translated.inbound
@@ -316,9 +305,9 @@ class TelegramChannel(Channel):
             text=text,
         )
         answer = (
-            STAFF_WORDING["relayed"].format(reference=reference)
+            self._words.label("relayed", "telegram", reference=reference)
             if reference
-            else STAFF_WORDING["not_relayed"]
+            else self._words.label("not_relayed", "telegram")
         )
         await self._reply_directly(str(self._settings.staff_chat_id), answer)
 

@@ -11,6 +11,7 @@ odd update: the worst case is an update with nothing for the engine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -18,6 +19,7 @@ from typing import Final
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from conversations.envelopes import Attachment, InboundMessage
+from conversations.wording import default_labels
 
 CHANNEL: Final = "telegram"
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
@@ -25,21 +27,7 @@ MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 EDITED_PREFIX: Final = "(edited) "
 """Put before the text of an edited message, which reaches the engine as a new message."""
 
-WORDING: Final[dict[str, str]] = {
-    "unsupported": (
-        "Thanks! I can read text, photos, documents and voice notes. "
-        "Please tell me in words what has happened."
-    ),
-    "too_large": (
-        "Sorry, that file is too large for me to receive here. "
-        "Please send it by email to the complaints team instead."
-    ),
-    "too_large_with_text": (
-        "Sorry, that file is too large for me to receive here. "
-        "Please send it by email to the complaints team instead. "
-        "I have still recorded what you wrote."
-    ),
-}
+WORDING: Final[Mapping[str, str]] = default_labels("telegram")
 """What the bot answers directly on Telegram, without the engine: input only Telegram has."""
 
 _UNSUPPORTED: Final = (
@@ -84,7 +72,11 @@ NOTHING: Final = Translated()
 
 
 def translate(
-    update: Update, *, received_at: datetime, max_file_bytes: int = MAX_FILE_BYTES
+    update: Update,
+    *,
+    received_at: datetime,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    wording: Mapping[str, str] = WORDING,
 ) -> Translated:
     """Translate one update.
 
@@ -93,6 +85,7 @@ def translate(
         received_at: when the update arrived; timezone-aware.
         max_file_bytes: files larger than this are not attached (a bot cannot download more
             than 20 MB); the resident is asked to email them instead.
+        wording: the ``[telegram]`` labels (the landlord's, when they override them).
 
     Raises:
         ValueError: ``received_at`` is naive.
@@ -101,16 +94,24 @@ def translate(
         raise ValueError("received_at must be timezone-aware")
     message_id = f"update:{update.update_id}"
     if update.message is not None:
-        return _message(update.message, message_id, received_at, max_file_bytes, edited=False)
+        return _message(update.message, message_id, received_at, max_file_bytes, wording)
     if update.edited_message is not None:
-        return _message(update.edited_message, message_id, received_at, max_file_bytes, edited=True)
+        return _message(
+            update.edited_message, message_id, received_at, max_file_bytes, wording, edited=True
+        )
     if update.callback_query is not None:
         return _press(update.callback_query, message_id, received_at)
     return NOTHING
 
 
 def _message(
-    message: Message, message_id: str, received_at: datetime, max_file_bytes: int, *, edited: bool
+    message: Message,
+    message_id: str,
+    received_at: datetime,
+    max_file_bytes: int,
+    wording: Mapping[str, str],
+    *,
+    edited: bool = False,
 ) -> Translated:
     if not _is_private(message.chat.type, message.chat.id):
         return NOTHING  # residents write in a private chat; the staff chat is the adapter's
@@ -122,10 +123,10 @@ def _message(
     has_text = bool(text.strip())
     reply = None
     if too_large:
-        reply = WORDING["too_large_with_text" if has_text else "too_large"]
+        reply = wording["too_large_with_text" if has_text else "too_large"]
     elif not has_text and not attachments and not edited and _unsupported(message):
         # Not on edits: a live location is re-sent as an edit every few seconds.
-        reply = WORDING["unsupported"]
+        reply = wording["unsupported"]
     if not has_text and not attachments:
         # Service messages (a pinned message, a shared user…) land here with no reply.
         return Translated(reply=reply)

@@ -71,3 +71,23 @@ def test_blank_lines_left_by_template_logic_are_collapsed() -> None:
     text = wording().render("person", by=date(2026, 12, 24))
     assert "\n\n\n" not in text
     assert "0161 000 0000" in text
+
+
+def test_channel_and_staff_wording_lives_in_the_templates_too(tmp_path: Path) -> None:
+    words = wording()
+    assert list(words.labels("telegram_commands")) == [
+        "start",
+        "new",
+        "status",
+        "help",
+        "person",
+        "cancel",
+    ]
+    dead = words.render(
+        "staff_dead_letter", reference="C-1", outbox_id=7, kind="reply", channel="sms", reason="x"
+    )
+    assert dead.splitlines()[1] == "Outbox message 7: reply on sms about C-1."
+    (tmp_path / "labels.toml").write_text('[telegram]\nunsupported = "Words only, please."\n')
+    overridden = wording(tmp_path).labels("telegram")
+    assert overridden["unsupported"] == "Words only, please."
+    assert overridden["too_large"].startswith("Sorry")  # the rest keep their defaults
