@@ -18,6 +18,7 @@ from typing import Any, Final
 from core.clock import Clock
 from core.complaints.enums import (
     Action,
+    ActorKind,
     EventKind,
     Exclusion,
     Outcome,
@@ -319,7 +320,7 @@ class ComplaintService:
         """
         if not reason.strip():
             raise DomainError("a refusal must give its reasons (CHC-2.4)")
-        if actor.kind != "staff":
+        if actor.kind != ActorKind.STAFF:
             raise DomainError("only a person may refuse a complaint (CHC-2.2)")
         complaint = await self.get(uow, reference=reference, for_update=True)
         return await self._apply(

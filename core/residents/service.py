@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from core.clock import Clock
-from core.complaints.enums import EventKind
+from core.complaints.enums import ActorKind, EventKind
 from core.complaints.models import Actor, Event
 from core.db.store import UnitOfWork
 from core.errors import DomainError, NotFoundError
@@ -115,7 +115,7 @@ class ResidentService:
         Raises:
             DomainError: not set by a staff member, no reason, or a review date in the past.
         """
-        if actor.kind != "staff" or not actor.id:
+        if actor.kind != ActorKind.STAFF or not actor.id:
             raise DomainError("only a named member of staff may restrict contact (CHC-5.14)")
         if not reason.strip() or not description.strip():
             raise DomainError("a restriction must say what it is and why (CHC-5.14)")
