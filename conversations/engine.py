@@ -880,6 +880,27 @@ class Engine:
     async def _owned(self, turn: Turn) -> list[Complaint]:
         return await turn.uow.complaints.for_resident(turn.resident_id)
 
+    async def _flag_foreign_reference(self, turn: Turn, references: Sequence[str]) -> None:
+        """Tell staff when someone quotes another person's existing complaint.
+
+        It may be the resident writing from a new address, a representative, or someone
+        fishing for details; a person decides. A reference that exists nowhere is a typo or a
+        guess and is not worth a notice.
+        """
+        for reference in references:
+            try:
+                await turn.uow.complaints.get_by_reference(reference)
+            except NotFoundError:
+                continue
+            self._notify_staff(
+                turn,
+                "staff_not_yours",
+                reference=reference,
+                channel=turn.message.channel,
+                sender=turn.message.sender,
+            )
+            return
+
     async def _status_all(self, turn: Turn) -> None:
         complaints = await self._owned(turn)
         requests = await turn.uow.service_requests.for_resident(turn.resident_id)
@@ -950,6 +971,7 @@ class Engine:
         if not mine:
             # Same answer whether or not the reference exists: nothing leaks (DESIGN.md).
             self._say(turn, "not_yours", reference=references[0])
+            await self._flag_foreign_reference(turn, references)
             return
         rest = text
         for reference in references:

@@ -19,7 +19,7 @@ from core.complaints.enums import EventKind, Outcome, Stage, Status
 from core.complaints.models import Actor
 from core.db.store import Store
 from core.deadlines import DeadlineRules, Timescales
-from core.references import find_references
+from core.references import ReferenceKind, find_references, new_reference
 from tests.conftest import Services
 from tests.conversations.conftest import Chat, build_engine
 
@@ -335,9 +335,19 @@ async def test_a_reference_of_someone_else_gives_no_details(chat: MakeChat) -> N
     text = await kim.say(reference)
     assert "can't find" in text
     assert "boiler" not in text and "Oak House" not in text
+    # Staff are told someone quoted another person's complaint, so a person can decide.
+    assert [s.reference for s in kim.staff] == [reference]
+    assert "not one of their complaints" in kim.staff[0].text
     mistyped = reference[:-1] + ("0" if reference[-1] != "0" else "1")
     assert "doesn't look right" in await sam.say(mistyped)
     assert reference in await sam.say(reference.lower())
+
+
+async def test_a_guessed_reference_that_does_not_exist_is_not_flagged(chat: MakeChat) -> None:
+    kim = chat("kim")
+    guess = new_reference(ReferenceKind.COMPLAINT)  # well formed and checked, but nobody's
+    assert "can't find" in await kim.say(guess)
+    assert kim.staff == []
 
 
 # --------------------------------------------------------------------------- add information
