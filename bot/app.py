@@ -7,17 +7,20 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Final, TextIO
+from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
 from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
+from bot.staff_cli import StaffChat, build_casework
 from channels.base import Channel
+from channels.email.adapter import EmailChannel
 from channels.telegram.adapter import TelegramChannel
 from channels.terminal import TerminalChannel
 from conversations.engine import Engine
 from conversations.envelopes import STAFF_CHANNEL, InboundMessage
+from conversations.notify import Notifier
 from conversations.wording import Wording
 from core.clock import Clock, SystemClock
 from core.complaints.service import ComplaintService
@@ -30,9 +33,6 @@ from core.residents.service import ResidentService
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-ADAPTERS: Final = frozenset({"telegram"})
-"""Channels this release can run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,11 @@ class Application:
         self.calendar = settings.calendar.build()
         self.rules = DeadlineRules(self.calendar, settings.timescales)
         self.store = Store.from_url(settings.effective_database_url)
-        self.complaints = ComplaintService(clock=self.clock, rules=self.rules)
+        self.complaints = ComplaintService(
+            clock=self.clock,
+            rules=self.rules,
+            update_interval_working_days=settings.scheduler.update_interval_working_days,
+        )
         self.residents = ResidentService(clock=self.clock)
         self.service_requests = ServiceRequestService(clock=self.clock)
         self.outbox = OutboxService(clock=self.clock)
@@ -142,7 +146,12 @@ class Application:
             store=self.store,
             clock=self.clock,
             rules=self.rules,
-            interval_seconds=settings.scheduler.interval_seconds,
+            settings=settings.scheduler,
+            notifier=Notifier(outbox=self.outbox, wording=self.wording, clock=self.clock),
+            wording=self.wording,
+            complaints=self.complaints,
+            # A handler named by their email address gets their own reminders there.
+            handler_channels=("email",) if settings.email_configured else (),
         )
 
     async def migrate(self) -> tuple[str | None, str | None]:
@@ -167,10 +176,7 @@ class Application:
         print(f"  database   {self.settings.safe_database_url} ({migrated}, {after})", file=out)
         for status in channel_statuses(self.settings):
             state = "configured" if status.configured else "off"
-            note = status.detail
-            if status.configured and status.name not in ADAPTERS:
-                note += " — this release does not include its adapter yet; nothing is received"
-            print(f"  {status.name:<10} {state}: {note}", file=out)
+            print(f"  {status.name:<10} {state}: {status.detail}", file=out)
         if chat is not None:
             print(f"  terminal   chatting as {chat.user}; /quit stops the bot", file=out)
         print(
@@ -187,7 +193,10 @@ class Application:
             clock=self.clock,
             channels=channels,
             staff_channels=self.staff_channels(channels),
-            rate_limits={"telegram": self.settings.telegram.messages_per_second},
+            rate_limits={
+                "telegram": self.settings.telegram.messages_per_second,
+                "email": self.settings.smtp.messages_per_second,
+            },
             wording=self.wording,
         )
 
@@ -234,14 +243,31 @@ class Application:
                 evidence_dir=self.settings.data_dir / "evidence",
                 wording=self.wording,
                 staff_relay=self.engine.relay_from_staff,
+                # Commands posted in the staff chat run the same operations as the CLI.
+                staff_command=StaffChat(build_casework(self), self.wording.labels("staff_chat")),
+            )
+        if self.settings.email_configured:
+            channels["email"] = EmailChannel(
+                imap=self.settings.imap,
+                smtp=self.settings.smtp,
+                email=self.settings.email,
+                staff=self.settings.staff,
+                store=self.store,
+                clock=self.clock,
+                wording=self.wording,
+                evidence_dir=self.settings.data_dir / "evidence",
+                landlord=self.settings.landlord.name,
             )
         return channels
 
     def staff_channels(self, channels: dict[str, Channel]) -> tuple[str, ...]:
-        """The channels that deliver staff notices."""
+        """The channels that deliver staff notices: the staff chat and the staff mailbox."""
+        names: list[str] = []
         if "telegram" in channels and self.settings.telegram.staff_chat_id is not None:
-            return ("telegram",)
-        return ()
+            names.append("telegram")
+        if "email" in channels and self.settings.staff.email:
+            names.append("email")
+        return tuple(names)
 
     async def _chat_then_stop(self, chat: ChatOptions, stop: asyncio.Event) -> None:
         chatting = asyncio.create_task(self.chat(chat))

@@ -20,6 +20,14 @@ What happens to a message:
 
 Staff notices are queued on the logical channel :data:`~conversations.envelopes.STAFF_CHANNEL`
 and delivered to every configured staff channel; each staff channel knows its own destination.
+A notice that reaches some staff channels but not others is marked sent, and queued again on
+each channel it missed, as a row of its own: the state lives in the database, so any process
+can retry it and none sends it twice where it already arrived.
+
+Several dispatchers may share one PostgreSQL database: rows are claimed with ``FOR UPDATE SKIP
+LOCKED`` and stay locked until the pass commits, so each is sent by one dispatcher. Rate limits
+are kept per process: N processes may together send up to N times a channel's rate, and the
+medium's own back-off (``retry_after``) slows them all down.
 """
 
 from __future__ import annotations
@@ -90,6 +98,8 @@ class _Outcome:
     external_id: str | None = None
     """The channel's id of the delivered message (the first destination's, if several)."""
     temporary: list[TemporaryChannelError] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)
+    """The destinations that failed in a way worth retrying."""
     permanent: list[str] = field(default_factory=list)
     unreachable: str | None = None
     """Why the recipient cannot be reached on this channel (blocked the bot, never started)."""
@@ -145,9 +155,6 @@ class Dispatcher:
         self._words = wording or Wording(landlord=LandlordSettings(), ombudsman=OmbudsmanSettings())
         self._next_send_at: dict[str, datetime] = {}
         self._next_to_recipient: dict[str, datetime] = {}
-        # For a staff notice that reached some staff channels but must be retried for others:
-        # the channels it already reached, so a retry in this process skips them.
-        self._delivered: dict[int, set[str]] = {}
         self._warned: set[str] = set()
         # Only what this process can deliver is claimed; the rest waits, untouched, for a
         # process that runs those channels (e.g. `chat` leaves email and staff notices to `run`).
@@ -213,7 +220,6 @@ class Dispatcher:
         return interval
 
     async def _handle(self, uow: UnitOfWork, row: OutboxMessage, result: PassResult) -> None:
-        outbox_id = _id_of(row)
         try:
             message = OutboundMessage.model_validate(row.payload)
         except ValidationError as error:
@@ -221,16 +227,11 @@ class Dispatcher:
             return
 
         destinations = self._staff_channels if row.channel == STAFF_CHANNEL else (row.channel,)
-        done = self._delivered.pop(outbox_id, set())
-        pending = [name for name in destinations if name not in done]
-        if self._defer(pending, result, row.address):
-            if done:
-                self._delivered[outbox_id] = done
+        if self._defer(destinations, result, row.address):
             return
 
-        outcome = await self._deliver(message, row, pending, unconfigured=not destinations)
-        done |= outcome.delivered
-        await self._record(uow, row, outcome, done, result)
+        outcome = await self._deliver(message, row, destinations, unconfigured=not destinations)
+        await self._record(uow, row, outcome, result)
 
     async def _deliver(
         self,
@@ -256,6 +257,7 @@ class Dispatcher:
                 outcome.permanent.append(f"{name}: {error}")
             else:
                 outcome.temporary.append(error)
+                outcome.retry.append(name)
         return outcome
 
     async def _record(
@@ -263,7 +265,6 @@ class Dispatcher:
         uow: UnitOfWork,
         row: OutboxMessage,
         outcome: _Outcome,
-        done: set[str],
         result: PassResult,
     ) -> None:
         outbox_id = _id_of(row)
@@ -273,6 +274,13 @@ class Dispatcher:
             await self._reach_another_way(uow, row, outcome.unreachable)
         elif outcome.permanent:
             await self._give_up(uow, row, "; ".join(outcome.permanent))
+        elif outcome.delivered and (outcome.retry or outcome.unconfigured):
+            # A staff notice reached some staff channels and not others. It counts as sent;
+            # each channel it missed gets a row of its own, retried by whichever process runs
+            # that channel, so no process needs to remember where it already arrived.
+            await self._split(uow, row, outcome, now)
+            await uow.outbox.mark_sent(outbox_id, now, external_id=outcome.external_id)
+            result.sent += 1
         elif outcome.temporary and attempt >= self._max_attempts:
             last = outcome.temporary[-1]
             await self._give_up(uow, row, f"failed {attempt} times; last error: {last}")
@@ -286,7 +294,6 @@ class Dispatcher:
             await uow.outbox.mark_failed(
                 outbox_id, "; ".join(map(str, outcome.temporary)), now + timedelta(seconds=delay)
             )
-            self._remember(outbox_id, done)
             log.warning(
                 "outbox message not sent; will retry",
                 extra={**_fields(row), "attempt": attempt, "retry_in_s": round(delay, 1)},
@@ -297,7 +304,6 @@ class Dispatcher:
                 f"channel not configured here: {', '.join(outcome.unconfigured)}",
                 now + UNCONFIGURED_RETRY,
             )
-            self._remember(outbox_id, done)
             self._warn_unconfigured(outcome.unconfigured, row)
         else:
             await uow.outbox.mark_sent(outbox_id, now, external_id=outcome.external_id)
@@ -374,9 +380,41 @@ class Dispatcher:
             earliest.append(now + timedelta(seconds=error.retry_after))
         self._next_send_at[name] = max(earliest)
 
-    def _remember(self, outbox_id: int, done: set[str]) -> None:
-        if done:
-            self._delivered[outbox_id] = done
+    async def _split(
+        self, uow: UnitOfWork, row: OutboxMessage, outcome: _Outcome, now: datetime
+    ) -> None:
+        """Queue a staff notice again for each staff channel it missed, one row each.
+
+        Each new row's key is the notice's key and the channel, so a retried transaction
+        queues it once; it waits as long as the original would have.
+        """
+        message = OutboundMessage.model_validate(row.payload)
+        retry_after = max((e.retry_after or 0.0 for e in outcome.temporary), default=0.0)
+        delay = timedelta(
+            seconds=retry_after
+            or jittered_backoff(row.attempts + 1, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS)
+        )
+        errors = "; ".join(map(str, outcome.temporary))
+        for name, error, wait in [
+            *((n, errors, delay) for n in outcome.retry),
+            *((n, "channel not configured here", UNCONFIGURED_RETRY) for n in outcome.unconfigured),
+        ]:
+            key = f"{row.idempotency_key}:to:{name}"
+            await self._outbox.enqueue(
+                uow,
+                channel=name,
+                address=row.address,
+                kind=row.kind,
+                payload=message.model_copy(update={"channel": name}).model_dump(mode="json"),
+                idempotency_key=key,
+            )
+            missed = await uow.outbox.get_by_key(key)
+            if missed is not None and missed.id is not None and missed.attempts == 0:
+                await uow.outbox.mark_failed(missed.id, error, now + wait)
+        log.warning(
+            "staff notice reached some staff channels; the others will be retried",
+            extra={**_fields(row), "retry": ", ".join([*outcome.retry, *outcome.unconfigured])},
+        )
 
     def _warn_unconfigured(self, names: Sequence[str], row: OutboxMessage) -> None:
         for name in names:
@@ -431,7 +469,6 @@ class Dispatcher:
 
     async def _give_up(self, uow: UnitOfWork, row: OutboxMessage, reason: str) -> None:
         outbox_id = _id_of(row)
-        self._delivered.pop(outbox_id, None)
         await uow.outbox.mark_dead(outbox_id, reason)
         await self._outbox.dead_letter(
             uow,

@@ -50,7 +50,7 @@ from core.residents.service import ResidentService
 
 log = logging.getLogger(__name__)
 
-STAFF_RECIPIENT: Final = "complaints-team"
+STAFF_RECIPIENT: Final = "staff"
 TRANSCRIPT_LINES: Final = 30
 MISUNDERSTOOD_BEFORE_HANDOVER: Final = 2
 MAX_ATTEMPTS: Final = 3

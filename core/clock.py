@@ -55,3 +55,28 @@ class FrozenClock:
         if moment.tzinfo is None:
             raise ValueError("FrozenClock needs a timezone-aware datetime")
         self._now = moment.astimezone(UTC)
+
+
+class ShiftedClock:
+    """The real clock, shifted to start at another moment; for end-to-end tests and demos.
+
+    Time runs at its real speed from ``start`` (so rate limits and timeouts measured on the
+    clock pass as they would), and :meth:`advance` jumps ahead (so a retry due in an hour is due
+    now).
+
+    Args:
+        start: the moment the clock shows when created; must be timezone-aware.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs a timezone-aware datetime")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """Return the real time, shifted."""
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Jump forward by ``delta``."""
+        self._offset += delta

@@ -93,6 +93,8 @@ class TelegramSettings(_Section):
     webhook_port: int = Field(default=8081, ge=0, le=65535)
     """Port the webhook server listens on (0: any free port, for tests)."""
     staff_chat_id: int | None = None
+    manager_chat_id: int | None = None
+    """The chat that gets overdue alerts; the staff chat when empty."""
     staff_user_ids: tuple[int, ...] = ()
     messages_per_second: float = Field(default=25.0, gt=0, le=1000)
     """Overall sending rate; Telegram allows a bot about 30 a second unless raised for it."""
@@ -117,6 +119,8 @@ class ImapSettings(_Section):
     password: SecretStr | None = None
     ssl: bool = True
     mailbox: str = "INBOX"
+    idle: bool = True
+    """Use IDLE (push) when the server offers it; false polls instead (for broken IDLE)."""
 
 
 class SmtpSettings(_Section):
@@ -128,24 +132,63 @@ class SmtpSettings(_Section):
     password: SecretStr | None = None
     starttls: bool = True
     ssl: bool = False
+    messages_per_second: float = Field(default=5.0, gt=0, le=1000)
+    """Overall sending rate; many providers limit it (Microsoft 365: 30 a minute)."""
 
 
 class EmailSettings(_Section):
-    """The complaints mailbox's own address (From and Reply-To)."""
+    """The complaints mailbox: its own address (From and Reply-To) and how it is read."""
 
     address: str | None = None
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    """Most bytes of attachments kept from one email; larger ones are explained to the sender."""
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often the mailbox is checked when the IMAP server has no IDLE."""
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    """Messages fetched in one IMAP command when working through a backlog."""
+    max_replies_per_hour: int = Field(default=20, ge=1)
+    """Most replies to one address in an hour; beyond it replies are held for staff (a loop)."""
+
+    @field_validator("address")
+    @classmethod
+    def _address_shape(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("@") != 1 or value.startswith("@")):
+            raise ValueError("an email address looks like complaints@example.org")
+        return value
 
 
 class StaffSettings(_Section):
-    """Where staff handover notices go by email."""
+    """Where staff handover notices go by email, and who runs ``complaints-bot staff``."""
 
     email: str | None = None
+    id: str | None = None
+    """The acting staff member for ``complaints-bot staff`` when ``--by`` is not given."""
+    manager_email: str | None = None
+    """Where overdue alerts go by email; the staff address when empty."""
 
 
 class SchedulerSettings(_Section):
     """The deadline scheduler inside ``complaints-bot run``."""
 
     interval_seconds: float = Field(default=60.0, gt=0)
+    remind_days_before: int = Field(default=2, ge=0, le=10)
+    """Staff are reminded this many working days before each deadline, and again on the day."""
+    update_interval_working_days: int = Field(default=5, ge=1, le=20)
+    """Working days between regular updates to a resident who agreed none (CHC-5.9)."""
+    auto_close_after_days: int = Field(default=28, ge=1, le=365)
+    """Calendar days after a stage 1 response with no escalation before the complaint is
+    closed; a later escalation request is still considered (CHC-6.10)."""
+    work_starts_at: time = time(9, 0)
+    """Local time from which each working day's reminders, alerts, updates and closures go."""
+    digest_at: time = time(9, 0)
+    """Local time of the complaints team's daily digest, on working days."""
+
+    @field_validator("work_starts_at", "digest_at")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a local time of day without a time zone, e.g. 09:00")
+        return value
 
 
 class Settings(BaseSettings):

@@ -56,6 +56,10 @@ MAX_WEBHOOK_BODY: Final = 1024 * 1024
 MAX_ATTEMPTS: Final = 5
 PRIVATE_CHAT_INTERVAL: Final = 1.0
 GROUP_INTERVAL: Final = 3.0
+MAX_STAFF_REPLY: Final = 4000
+"""Longest answer to a staff command in one message (Telegram allows 4096 characters)."""
+MANAGER_RECIPIENT: Final = "manager"
+"""The recipient of a staff notice meant for the manager chat (overdue alerts)."""
 
 
 class StaffRelay(Protocol):
@@ -65,6 +69,14 @@ class StaffRelay(Protocol):
         self, *, channel: str, message_id: str, replied_to: str, staff_id: str, text: str
     ) -> str | None:
         """Relay ``text``; return the complaint's reference, or ``None`` if nothing was sent."""
+        ...
+
+
+class StaffCommand(Protocol):
+    """Runs a command a staff member posted in the staff chat (``/staff …``)."""
+
+    async def __call__(self, *, text: str, staff_id: str, request_id: str) -> str | None:
+        """Run it; return the reply for the staff chat, or ``None`` if ``text`` is no command."""
         ...
 
 
@@ -80,6 +92,7 @@ class TelegramChannel(Channel):
         bot: an aiogram ``Bot`` to use instead of building one (tests).
         poll_timeout: seconds a ``getUpdates`` long poll may wait.
         staff_relay: where staff replies in the staff chat go (the engine).
+        staff_command: what runs commands posted in the staff chat (the staff commands).
     """
 
     name = CHANNEL
@@ -95,6 +108,7 @@ class TelegramChannel(Channel):
         wording: Wording,
         poll_timeout: int = 25,
         staff_relay: StaffRelay | None = None,
+        staff_command: StaffCommand | None = None,
     ) -> None:
         if settings.token is None:
             raise ValueError("the Telegram channel needs COMPLAINTS_TELEGRAM__TOKEN")
@@ -108,6 +122,7 @@ class TelegramChannel(Channel):
         )
         self._poll_timeout = poll_timeout
         self._staff_relay = staff_relay
+        self._staff_command = staff_command
         self._words = wording
         self._outbox = OutboxService(clock=clock)
         self._stop = asyncio.Event()
@@ -295,6 +310,14 @@ class TelegramChannel(Channel):
             return
         replied = message.get("reply_to_message", {}).get("message_id")
         text = message.get("text") or ""
+        if self._staff_command is not None and text.lstrip().startswith("/"):
+            answer = await self._staff_command(
+                text=text, staff_id=f"telegram:{sender}", request_id=f"{CHANNEL}:update:{update_id}"
+            )
+            if answer is not None:
+                for part in _parts(answer):
+                    await self._reply_directly(str(self._settings.staff_chat_id), part)
+                return
         if replied is None or not text.strip() or self._staff_relay is None:
             return
         reference = await self._staff_relay(
@@ -412,6 +435,10 @@ class TelegramChannel(Channel):
 
     def _chat_for(self, message: OutboundMessage) -> int:
         if message.kind == OutboundKind.STAFF_NOTICE:
+            # Overdue alerts name the manager; without a manager chat the staff chat gets them.
+            manager = self._settings.manager_chat_id
+            if message.recipient == MANAGER_RECIPIENT and manager is not None:
+                return manager
             if self._settings.staff_chat_id is None:
                 raise PermanentChannelError("no COMPLAINTS_TELEGRAM__STAFF_CHAT_ID configured")
             return self._settings.staff_chat_id
@@ -443,6 +470,27 @@ def _path_of(url: str) -> str:
     match = re.match(r"^[a-z]+://[^/]+(/.*)?$", url)
     path = match.group(1) if match else None
     return path or "/"
+
+
+def _parts(text: str, limit: int = MAX_STAFF_REPLY) -> list[str]:
+    """Split a long reply at line ends into messages Telegram accepts (4096 characters)."""
+    parts: list[str] = []
+    current = ""
+    for whole in text.splitlines(keepends=True):
+        line = whole
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        parts.append(current)
+    return [p.rstrip("\n") for p in parts] or [text]
 
 
 def _chat_of(payload: dict[str, Any]) -> int | None:

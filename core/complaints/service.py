@@ -213,6 +213,9 @@ class ComplaintService:
         record = complaint.stage_record(stage).model_copy(
             update={"acknowledged_on": today, "response_due_on": due}
         )
+        # CHC-5.9: updates at the interval agreed with the resident, else the default.
+        resident = await uow.residents.get(complaint.resident_id)
+        interval = resident.preferences.update_interval_working_days
         return await self._apply(
             uow,
             complaint,
@@ -221,7 +224,7 @@ class ComplaintService:
             channel=channel,
             changes={
                 f"stage{int(stage)}": record,
-                "next_update_due_on": self._next_update(today, due),
+                "next_update_due_on": self._next_update(today, due, interval),
             },
             data={"response_due_on": due},
         )
@@ -374,7 +377,7 @@ class ComplaintService:
         other = complaint.stage1 if stage == Stage.TWO else complaint.stage2
         if other.handler is not None and other.handler.casefold() == handler.casefold():
             raise HandlerConflictError(
-                f"{handler} handled stage {2 if stage == Stage.TWO else 1} of "
+                f"{handler} handled stage {1 if stage == Stage.TWO else 2} of "
                 f"{complaint.reference}; the stage 2 handler must be someone else (CHC-6.13)"
             )
         record = complaint.stage_record(stage).model_copy(update={"handler": handler})
@@ -758,9 +761,9 @@ class ComplaintService:
         )
         return updated
 
-    def _next_update(self, today: date, response_due: date) -> date:
+    def _next_update(self, today: date, response_due: date, interval: int | None = None) -> date:
         """The next update to the resident (CHC-5.9); none needed after the response date."""
-        candidate = self._rules.calendar.add_working_days(today, self._update_interval)
+        candidate = self._rules.calendar.add_working_days(today, interval or self._update_interval)
         return min(candidate, response_due)
 
     async def _event(

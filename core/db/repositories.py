@@ -12,12 +12,12 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.complaints.enums import Stage, TaskStatus
+from core.complaints.enums import Stage, Status, TaskStatus
 from core.complaints.lifecycle import OPEN_STATUSES
 from core.complaints.models import (
     Complaint,
@@ -99,6 +99,12 @@ def _model(model_type: type[M], row: Any, *, exclude: Iterable[str] = ()) -> M:
     for name in exclude:
         values.pop(name, None)
     return model_type.model_validate(values)
+
+
+def _after(day_column: Any, id_column: Any, after: tuple[date, int]) -> Any:
+    """The keyset condition ``(day, id) > after`` of paged queries ordered by day then id."""
+    day, row_id = after
+    return or_(day_column > day, and_(day_column == day, id_column > row_id))
 
 
 class ResidentRepository(_Repository):
@@ -336,9 +342,171 @@ class ComplaintRepository(_Repository):
         )
         return await self._with_children(list(rows))
 
+    async def due_between(
+        self,
+        last: date,
+        *,
+        first: date | None = None,
+        after: tuple[date, int] | None = None,
+        limit: int = 200,
+    ) -> list[Complaint]:
+        """Return open complaints whose next deadline is from ``first`` to ``last``, in order.
+
+        One page of them, ordered by ``(next_due_on, id)``; pass the last one's pair as
+        ``after`` for the next page. Uses the ``(status, next_due_on)`` index.
+
+        Args:
+            last: the latest deadline included.
+            first: the earliest deadline included (none: every overdue one too).
+            after: the ``(next_due_on, id)`` of the last complaint of the previous page.
+            limit: the most complaints in one page.
+        """
+        conditions: list[Any] = [
+            ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]),
+            ComplaintRow.next_due_on <= last,
+        ]
+        if first is not None:
+            conditions.append(ComplaintRow.next_due_on >= first)
+        if after is not None:
+            conditions.append(_after(ComplaintRow.next_due_on, ComplaintRow.id, after))
+        rows = await self._session.scalars(
+            select(ComplaintRow)
+            .where(*conditions)
+            .order_by(ComplaintRow.next_due_on, ComplaintRow.id)
+            .limit(limit)
+        )
+        return await self._with_children(list(rows))
+
+    async def updates_due_by(
+        self, day: date, *, after: tuple[date, int] | None = None, limit: int = 200
+    ) -> list[tuple[date, int]]:
+        """Return ``(next_update_due_on, id)`` of open complaints owing an update by ``day``.
+
+        The regular updates of CHC-5.9, one page ordered by date then id; pass the last pair
+        as ``after`` for the next page. Uses the ``next_update_due_on`` index.
+        """
+        conditions: list[Any] = [
+            ComplaintRow.next_update_due_on <= day,
+            ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]),
+        ]
+        if after is not None:
+            conditions.append(_after(ComplaintRow.next_update_due_on, ComplaintRow.id, after))
+        rows = await self._session.execute(
+            select(ComplaintRow.next_update_due_on, ComplaintRow.id)
+            .where(*conditions)
+            .order_by(ComplaintRow.next_update_due_on, ComplaintRow.id)
+            .limit(limit)
+        )
+        return [(due, complaint_id) for due, complaint_id in rows if due is not None]
+
+    async def stage1_responded_by(
+        self, day: date, *, after: tuple[date, int] | None = None, limit: int = 200
+    ) -> list[tuple[date, int]]:
+        """Return ``(stage 1 response date, id)`` of complaints still ``responded`` by ``day``.
+
+        Stage 1 responses that no escalation followed, for closing after the set period. The
+        ``(status, next_due_on)`` index narrows the scan to complaints in that one status,
+        which closing keeps few.
+        """
+        conditions: list[Any] = [
+            ComplaintRow.status == Status.RESPONDED.value,
+            ComplaintRow.stage1_responded_on <= day,
+        ]
+        if after is not None:
+            conditions.append(_after(ComplaintRow.stage1_responded_on, ComplaintRow.id, after))
+        rows = await self._session.execute(
+            select(ComplaintRow.stage1_responded_on, ComplaintRow.id)
+            .where(*conditions)
+            .order_by(ComplaintRow.stage1_responded_on, ComplaintRow.id)
+            .limit(limit)
+        )
+        return [(day_, complaint_id) for day_, complaint_id in rows if day_ is not None]
+
+    async def remedies_due_by(
+        self, day: date, *, after: tuple[date, int] | None = None, limit: int = 200
+    ) -> list[tuple[Complaint, Remedy]]:
+        """Return pending remedies due on or before ``day`` with their complaints (CHC-7.3).
+
+        One page ordered by ``(due_on, remedy id)``; pass the last pair as ``after`` for the
+        next. Uses the index on ``remedies.due_on``.
+        """
+        conditions: list[Any] = [
+            RemedyRow.status == TaskStatus.PENDING.value,
+            RemedyRow.due_on <= day,
+        ]
+        if after is not None:
+            conditions.append(_after(RemedyRow.due_on, RemedyRow.id, after))
+        remedies = list(
+            await self._session.scalars(
+                select(RemedyRow)
+                .where(*conditions)
+                .order_by(RemedyRow.due_on, RemedyRow.id)
+                .limit(limit)
+            )
+        )
+        if not remedies:
+            return []
+        rows = await self._session.scalars(
+            select(ComplaintRow).where(ComplaintRow.id.in_({r.complaint_id for r in remedies}))
+        )
+        complaints = {c.id: c for c in await self._with_children(list(rows))}
+        return [
+            (complaints[r.complaint_id], _model(Remedy, r, exclude=("complaint_id",)))
+            for r in remedies
+        ]
+
     async def count(self) -> int:
         """Return how many complaints are stored."""
         return int(await self._session.scalar(select(func.count(ComplaintRow.id))) or 0)
+
+    async def search(
+        self,
+        *,
+        statuses: Collection[str] | None = None,
+        stage: Stage | None = None,
+        handler: str | None = None,
+        due_by: date | None = None,
+        limit: int = 1000,
+    ) -> list[Complaint]:
+        """Return complaints matching every given filter, the most pressing first.
+
+        Args:
+            statuses: only these statuses (all when ``None``).
+            stage: only complaints at this stage.
+            handler: only complaints whose handler at their current stage is this person.
+            due_by: only complaints whose next deadline is on or before this day.
+            limit: the most complaints to return.
+        """
+        conditions: list[Any] = []
+        if statuses is not None:
+            conditions.append(ComplaintRow.status.in_(sorted(statuses)))
+        if stage is not None:
+            conditions.append(ComplaintRow.stage == int(stage))
+        if handler is not None:
+            conditions.append(
+                or_(
+                    and_(
+                        ComplaintRow.stage == int(Stage.ONE), ComplaintRow.stage1_handler == handler
+                    ),
+                    and_(
+                        ComplaintRow.stage == int(Stage.TWO), ComplaintRow.stage2_handler == handler
+                    ),
+                )
+            )
+        if due_by is not None:
+            conditions.append(ComplaintRow.next_due_on <= due_by)
+        rows = await self._session.scalars(
+            select(ComplaintRow)
+            .where(*conditions)
+            .order_by(
+                ComplaintRow.next_due_on.is_(None),
+                ComplaintRow.next_due_on,
+                ComplaintRow.received_at,
+                ComplaintRow.id,
+            )
+            .limit(limit)
+        )
+        return await self._with_children(list(rows))
 
     async def add_element(self, complaint_id: int, element: Element) -> Element:
         """Add a point to the complaint definition."""

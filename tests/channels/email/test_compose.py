@@ -119,7 +119,9 @@ def test_lines_that_are_all_bullets_become_a_list() -> None:
 
 
 def test_html_in_what_a_resident_wrote_is_shown_not_run() -> None:
-    page = _part(_compose(_message(text='You said: <script>alert("x")</script> & <b>hi</b>')), "html")
+    page = _part(
+        _compose(_message(text='You said: <script>alert("x")</script> & <b>hi</b>')), "html"
+    )
     assert "<script>" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;hi&lt;/b&gt;" in page
 
@@ -184,3 +186,8 @@ def test_a_recipient_carrying_a_line_break_cannot_add_headers() -> None:
 
 def test_header_safe_bounds_length() -> None:
     assert len(header_safe("x" * 5000)) == 200
+
+
+def test_a_letter_subject_gets_the_reference_in_brackets_in_front() -> None:
+    message = _message(reference="C-7K3Q-9XFD", subject="Your complaint is closed")
+    assert _compose(message)["Subject"] == "[C-7K3Q-9XFD] Your complaint is closed"

@@ -34,6 +34,7 @@ from core.errors import (
     StorageError,
 )
 from core.references import ReferenceKind, is_valid, new_reference
+from core.residents.models import ContactPreferences
 from tests.conftest import START, Services
 
 STAFF = Actor.staff("officer-1")
@@ -146,6 +147,30 @@ async def test_acknowledgement_sets_the_stage_1_response_date(
     assert acknowledged.next_due_on == response_due
     assert acknowledged.next_update_due_on is not None
     assert acknowledged.next_update_due_on <= response_due  # CHC-5.9
+
+
+@pytest.mark.parametrize(
+    ("agreed", "first_update"),
+    [
+        (None, date(2027, 1, 4)),  # the default, 5 working days, over Christmas
+        (2, date(2026, 12, 29)),  # agreed with the resident: every 2 working days
+    ],
+)
+async def test_the_first_update_follows_the_interval_agreed_with_the_resident(
+    store: Store, services: Services, agreed: int | None, first_update: date
+) -> None:  # CHC-5.9
+    complaint = await log_complaint(store, services)
+    async with store.unit_of_work() as uow:
+        await services.residents.update(
+            uow,
+            resident_id=complaint.resident_id,
+            actor=SYSTEM,
+            preferences=ContactPreferences(update_interval_working_days=agreed),
+        )
+        acknowledged = await services.complaints.acknowledge(
+            uow, reference=complaint.reference, actor=SYSTEM
+        )
+    assert acknowledged.next_update_due_on == first_update
 
 
 async def test_whole_lifecycle_through_both_stages(
