@@ -65,6 +65,9 @@ RETRY_BASE_SECONDS: Final = 30.0
 """Ceiling of the first retry delay; it doubles with each failed attempt."""
 RETRY_CAP_SECONDS: Final = 3600.0
 """Longest delay between two attempts, whatever the attempt number."""
+LEASE: Final = timedelta(minutes=5)
+"""How long a claimed message is reserved for the dispatcher sending it; after a crash it is
+sent again once this has passed."""
 UNCONFIGURED_RETRY: Final = timedelta(hours=1)
 """How long a message for a channel this process does not run waits before it is looked at
 again (another process may run that channel, or the landlord may configure it)."""
@@ -172,15 +175,37 @@ class Dispatcher:
         return (await self.dispatch_pass()).sent
 
     async def dispatch_pass(self) -> PassResult:
-        """Like :meth:`dispatch_once`, but report everything the pass did."""
+        """Like :meth:`dispatch_once`, but report everything the pass did.
+
+        Three short transactions, so no database lock is held while a medium answers:
+
+        1. claim the due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and lease them
+           (:data:`LEASE`): no other dispatcher takes them meanwhile;
+        2. send, outside any transaction;
+        3. record each outcome, and hand back the lease of each row a rate limit held back.
+
+        A crash between 1 and 3 leaves the rows leased: they are sent again when the lease
+        ends. Delivery stays at least once; it never becomes at most once.
+        """
         result = PassResult()
         async with self._store.unit_of_work() as uow:
             rows = await uow.outbox.claim_due(
                 self._clock.now(), limit=self._batch_size, channels=self._deliverable
             )
-            result.claimed = len(rows)
-            for row in rows:
-                await self._handle(uow, row, result)
+            if rows:
+                await uow.outbox.lease([_id_of(r) for r in rows], self._clock.now() + LEASE)
+        result.claimed = len(rows)
+        if not rows:
+            return result
+        outcomes = [(row, await self._attempt(row, result)) for row in rows]
+        async with self._store.unit_of_work() as uow:
+            for row, outcome in outcomes:
+                if outcome is None:
+                    await uow.outbox.release(_id_of(row), row.next_attempt_at)
+                elif isinstance(outcome, str):
+                    await self._give_up(uow, row, outcome)
+                else:
+                    await self._record(uow, row, outcome, result)
         return result
 
     async def run(
@@ -219,19 +244,16 @@ class Dispatcher:
             return 0.0  # a full batch: more are probably due
         return interval
 
-    async def _handle(self, uow: UnitOfWork, row: OutboxMessage, result: PassResult) -> None:
+    async def _attempt(self, row: OutboxMessage, result: PassResult) -> _Outcome | str | None:
+        """Send one row: its outcome, why it cannot be sent at all, or ``None`` if held back."""
         try:
             message = OutboundMessage.model_validate(row.payload)
         except ValidationError as error:
-            await self._give_up(uow, row, _describe(error))
-            return
-
+            return _describe(error)
         destinations = self._staff_channels if row.channel == STAFF_CHANNEL else (row.channel,)
         if self._defer(destinations, result, row.address):
-            return
-
-        outcome = await self._deliver(message, row, destinations, unconfigured=not destinations)
-        await self._record(uow, row, outcome, result)
+            return None
+        return await self._deliver(message, row, destinations, unconfigured=not destinations)
 
     async def _deliver(
         self,

@@ -743,6 +743,20 @@ class OutboxRepository(_Repository):
         )
         return [_model(OutboxMessage, row) for row in rows]
 
+    async def lease(self, message_ids: Sequence[int], until: datetime) -> None:
+        """Reserve claimed messages until ``until``: no dispatcher claims them before then."""
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(message_ids)).values(next_attempt_at=until)
+        )
+
+    async def release(self, message_id: int, due_at: datetime) -> None:
+        """Give back a leased message unsent, due again at ``due_at``."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id, OutboxRow.status == OutboxStatus.PENDING.value)
+            .values(next_attempt_at=due_at)
+        )
+
     async def mark_sent(
         self, message_id: int, at: datetime, *, external_id: str | None = None
     ) -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from bot.dispatcher import (
+    LEASE,
     RETRY_BASE_SECONDS,
     RETRY_CAP_SECONDS,
     UNCONFIGURED_RETRY,
@@ -533,18 +534,36 @@ async def test_concurrent_dispatchers_never_send_a_message_twice(
     running = asyncio.create_task(first.dispatch_once())
     await asyncio.wait_for(sending.wait(), timeout=10)
     competing = asyncio.create_task(second.dispatch_once())
-    if store.backend == "postgresql":
-        # The first dispatcher holds the rows' locks: the second skips them at once.
-        assert await asyncio.wait_for(competing, timeout=10) == 0
-    else:
-        # SQLite lets one writer in at a time: the second waits for the first to commit.
-        await asyncio.sleep(0.2)
-        assert not competing.done()
+    # The first dispatcher leased the rows before sending (and holds no lock while it sends):
+    # the second finds nothing due, at once, on either database.
+    assert await asyncio.wait_for(competing, timeout=10) == 0
     release.set()
     counts = await asyncio.wait_for(asyncio.gather(running, competing), timeout=30)
 
     assert sorted(counts) == [0, 3]
     assert telegram.texts == ["one", "two", "three"]
+
+
+async def test_a_send_cut_short_by_a_crash_is_sent_again_when_its_lease_ends(
+    store: Store, clock: FrozenClock, services: Services
+) -> None:
+    """At least once: a dispatcher that dies mid-send leaves the row leased, not lost."""
+
+    class DyingChannel(RecordingChannel):
+        async def send(self, message: OutboundMessage) -> None:
+            raise asyncio.CancelledError  # the process dies while the medium is answering
+
+    await queue(store, services, "one")
+    dying = Dispatcher(store=store, clock=clock, channels={"telegram": DyingChannel()})
+    with pytest.raises(asyncio.CancelledError):
+        await dying.dispatch_once()
+
+    telegram = RecordingChannel()
+    restarted = Dispatcher(store=store, clock=clock, channels={"telegram": telegram})
+    assert await restarted.dispatch_once() == 0  # still leased to the dead dispatcher
+    clock.advance(LEASE)
+    assert await restarted.dispatch_once() == 1
+    assert telegram.texts == ["one"]
 
 
 async def test_run_wakes_early_and_stops_cleanly(
