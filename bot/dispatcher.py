@@ -192,12 +192,20 @@ class Dispatcher:
             rows = await uow.outbox.claim_due(
                 self._clock.now(), limit=self._batch_size, channels=self._deliverable
             )
+            leased_at = self._clock.now()
             if rows:
-                await uow.outbox.lease([_id_of(r) for r in rows], self._clock.now() + LEASE)
+                await uow.outbox.lease([_id_of(r) for r in rows], leased_at + LEASE)
         result.claimed = len(rows)
         if not rows:
             return result
-        outcomes = [(row, await self._attempt(row, result)) for row in rows]
+        outcomes: list[tuple[OutboxMessage, _Outcome | str | None]] = []
+        for row in rows:
+            # Slow media must not outlast the lease (another dispatcher would then send the
+            # rest too): past half of it, the rest are handed back for the next pass.
+            if self._clock.now() - leased_at > LEASE / 2:
+                outcomes.append((row, None))
+                continue
+            outcomes.append((row, await self._attempt(row, result)))
         async with self._store.unit_of_work() as uow:
             for row, outcome in outcomes:
                 if outcome is None:

@@ -538,8 +538,11 @@ class Scheduler:
                 kind=OutboundKind.UPDATE,
                 responded_on=responded_on,
                 days=days,
-                # CHC-7.3: what was promised is still done after the complaint closes.
-                remaining=[r for r in closed.remedies if r.status == TaskStatus.PENDING],
+                # CHC-6.6, 7.3: remedies and actions promised are still done after closing.
+                remaining=[
+                    *(r for r in closed.remedies if r.status == TaskStatus.PENDING),
+                    *(a for a in closed.actions if a.status == TaskStatus.PENDING),
+                ],
             )
         log.info(
             "complaint closed after its stage 1 response", extra={"complaint_id": complaint_id}

@@ -1287,6 +1287,8 @@ class Casework:
                     *(v.strip() for v in vulnerabilities if v.strip()),
                 ],
             )
+            if update_every is not None:
+                await self._bring_updates_forward(uow, _id(resident), update_every)
             told: list[str] = []
             warnings: list[StaffWarning] = []
             recorded = self._recorded(updated.preferences, updated.adjustments)
@@ -1317,6 +1319,17 @@ class Casework:
 
         return await self._act(request_id, work)
 
+    async def _bring_updates_forward(self, uow: UnitOfWork, resident_id: int, every: int) -> None:
+        """CHC-5.9: a newly agreed interval applies to the next update, not the one after."""
+        today = self._clock.now().astimezone(self._rules.calendar.timezone).date()
+        sooner = self._rules.calendar.add_working_days(today, every)
+        for complaint in await uow.complaints.for_resident(resident_id):
+            due = complaint.next_update_due_on
+            if complaint.is_open and due is not None and sooner < due:
+                await uow.complaints.save(
+                    complaint.model_copy(update={"next_update_due_on": sooner})
+                )
+
     # ------------------------------------------------------------------ export
 
     async def export(self, reference: str, *, out: Path, by: str) -> ActionResult:
@@ -1328,31 +1341,10 @@ class Casework:
         """
         actor = _staff(by)
         case = await self.show(reference)
-        evidence_dir = out / "evidence"
-        out.mkdir(parents=True, exist_ok=True)
-        copied: list[EvidenceView] = []
-        for number, item in enumerate(case.evidence, start=1):
-            source = self._evidence_file(item.stored_as)
-            if source is None:
-                copied.append(item)
-                continue
-            evidence_dir.mkdir(exist_ok=True)
-            name = f"{number:03d}-{_safe_name(item.filename or source.name)}"
-            await asyncio.to_thread(shutil.copyfile, source, evidence_dir / name)
-            copied.append(item.model_copy(update={"bundle_path": f"evidence/{name}"}))
-        case = case.model_copy(update={"evidence": copied})
-        exported_at = self._clock.now()
-        record = {
-            **case.to_json(),
-            "exported_at": exported_at.isoformat(),
-            "exported_by": by,
-        }
-        (out / "case.json").write_text(
-            json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (out / "case.html").write_text(
-            self._html(case, exported_at=exported_at, exported_by=by), encoding="utf-8"
-        )
+        try:
+            copied = await self._write_bundle(case, out, by)
+        except OSError as error:
+            raise DomainError(f"cannot write the case file to {out}: {error.strerror}") from None
 
         async def work(uow: UnitOfWork) -> ActionResult:
             await self._complaints.add_note(
@@ -1383,6 +1375,35 @@ class Casework:
         return await self._act(None, work)
 
     # ------------------------------------------------------------------ internals
+
+    async def _write_bundle(self, case: CaseFile, out: Path, by: str) -> list[EvidenceView]:
+        """Write ``case.html``, ``case.json`` and ``evidence/`` under ``out``."""
+        evidence_dir = out / "evidence"
+        out.mkdir(parents=True, exist_ok=True)
+        copied: list[EvidenceView] = []
+        for number, item in enumerate(case.evidence, start=1):
+            source = self._evidence_file(item.stored_as)
+            if source is None:
+                copied.append(item)
+                continue
+            evidence_dir.mkdir(exist_ok=True)
+            name = f"{number:03d}-{_safe_name(item.filename or source.name)}"
+            await asyncio.to_thread(shutil.copyfile, source, evidence_dir / name)
+            copied.append(item.model_copy(update={"bundle_path": f"evidence/{name}"}))
+        case = case.model_copy(update={"evidence": copied})
+        exported_at = self._clock.now()
+        record = {
+            **case.to_json(),
+            "exported_at": exported_at.isoformat(),
+            "exported_by": by,
+        }
+        (out / "case.json").write_text(
+            json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (out / "case.html").write_text(
+            self._html(case, exported_at=exported_at, exported_by=by), encoding="utf-8"
+        )
+        return copied
 
     async def _act(self, request_id: str | None, work: Work) -> ActionResult:
         """Run ``work`` in one unit of work, once per ``request_id``, retrying lost races."""

@@ -83,6 +83,10 @@ class LoginRefusedError(PermanentChannelError):
     """The IMAP server refused the username or password."""
 
 
+class MailboxMissingError(LoginRefusedError):
+    """The IMAP server has no mailbox (folder) by the configured name."""
+
+
 @dataclass(frozen=True, slots=True)
 class FetchedMail:
     """One message as fetched: its UID, its raw bytes and when the server received it."""
@@ -104,7 +108,14 @@ def parse_fetch(lines: Iterable[bytes | bytearray]) -> list[FetchedMail]:
     index = 0
     while index < len(items):
         head = bytes(items[index])
-        if not _FETCH_HEAD.match(head) or index + 1 >= len(items):
+        literal = items[index + 1] if index + 1 < len(items) else None
+        # Only "N FETCH (… {size}" followed by the literal carries a message; an unsolicited
+        # "N FETCH (FLAGS …)" (someone read mail elsewhere) is skipped on its own.
+        if not (
+            _FETCH_HEAD.match(head)
+            and head.rstrip().endswith(b"}")
+            and isinstance(literal, bytearray)
+        ):
             index += 1
             continue
         raw = bytes(items[index + 1])
@@ -221,8 +232,8 @@ class EmailChannel(Channel):
         """Read the mailbox until :meth:`stop`, reconnecting after any drop.
 
         Raises:
-            LoginRefusedError: the very first login was refused (a configuration error);
-                a refusal after the mailbox has worked is retried instead.
+            LoginRefusedError: the very first login was refused, or the mailbox does not
+                exist (configuration errors); after the mailbox has worked, both are retried.
         """
         self._stop.clear()
         failures = 0
@@ -299,7 +310,9 @@ class EmailChannel(Channel):
             )
         response = await client.select(self._imap.mailbox)
         if response.result != "OK":
-            raise PermanentChannelError(f"cannot open the mailbox {self._imap.mailbox!r}")
+            raise MailboxMissingError(
+                f"cannot open the mailbox {self._imap.mailbox!r}; check COMPLAINTS_IMAP__MAILBOX"
+            )
         self.idle_supported = client.has_capability("IDLE")
         self.connected = True
         log.info(
@@ -342,19 +355,27 @@ class EmailChannel(Channel):
     async def _serve(self, on_message: OnMessage) -> None:
         """Work through unread mail, then wait for more, until stopped or disconnected."""
         while not self._stop.is_set():
-            left = await self._drain(on_message)
+            found, left = await self._drain(on_message)
             if self._stop.is_set():
                 return
             if left:
                 # Something failed and stays unread: look again soon, not at the next new mail.
                 await self._sleep(RETRY_UNHANDLED_SECONDS)
+            elif found:
+                # Mail that arrived meanwhile was announced in answers aioimaplib drops: only
+                # a search that finds nothing makes waiting for news safe.
+                continue
             elif self.idle_supported and self._imap.idle:
                 await self._idle()
             else:
                 await self._poll_wait()
 
-    async def _drain(self, on_message: OnMessage) -> int:
-        """Handle every unread message, a batch at a time; return how many are left unread."""
+    async def _drain(self, on_message: OnMessage) -> tuple[int, int]:
+        """Handle every unread message, a batch at a time.
+
+        Returns:
+            How many unread messages were found, and how many of them are left unread.
+        """
         client = self._require_client()
         response = await client.uid_search("UNSEEN")
         if response.result != "OK":
@@ -372,7 +393,7 @@ class EmailChannel(Channel):
             if handled:
                 await self._mark_seen(handled)
             left += len(batch) - len(handled)
-        return left
+        return len(uids), left
 
     async def _fetch(self, uids: list[int]) -> list[FetchedMail]:
         client = self._require_client()
@@ -437,7 +458,9 @@ class EmailChannel(Channel):
         except MalformedEmailError as error:
             await self._set_aside(mail, f"<{digest}@sha256.invalid>", str(error), None)
             return True
-        message_id = parsed.message_id or f"<{digest}@sha256.invalid>"
+        # The sender chooses the Message-ID: two senders' mail may share one (broken mailers,
+        # or on purpose). Keyed with the sender, neither can make the other's mail a "repeat".
+        message_id = f"{parsed.message_id or f'<{digest}@sha256.invalid>'} {parsed.sender}"
         if parsed.automated is not None:
             await self._unanswered(parsed, message_id)
             return True
@@ -490,10 +513,14 @@ class EmailChannel(Channel):
 
     async def _our_message_answered(self, parsed: ParsedEmail) -> str | None:
         """Return the id of our message this answers: In-Reply-To first, then References."""
-        candidates = [parsed.in_reply_to, *reversed(parsed.references)]
+        candidates = [c for c in (parsed.in_reply_to, *reversed(parsed.references)) if c]
+        if not candidates:
+            return None  # a new email: nothing to look up
         async with self._store.unit_of_work() as uow:
-            for candidate in dict.fromkeys(c for c in candidates if c):
-                if await uow.outbox.find_sent(CHANNEL, candidate) is not None:
+            for candidate in dict.fromkeys(candidates):
+                # Only a reply to a message about a complaint ties the email to it; otherwise
+                # the subject's or text's reference still can.
+                if await uow.outbox.complaint_replied_to(CHANNEL, candidate) is not None:
                     return candidate
         return None
 
@@ -563,7 +590,7 @@ class EmailChannel(Channel):
                 "attachments_too_large", files=list(parsed.oversized), limit=limit
             ),
             subject=self._labels["attachments_too_large"],
-            in_reply_to=message_id if not message_id.endswith("@sha256.invalid>") else None,
+            in_reply_to=parsed.message_id,
         )
         async with self._store.unit_of_work() as uow:
             await self._outbox.enqueue(

@@ -36,6 +36,7 @@ MAX_SUBJECT_LENGTH: Final = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
@@ -150,11 +151,11 @@ def compose(
     domain = from_address.rpartition("@")[2] or None
     mail["Message-ID"] = make_msgid(domain=domain)
     thread = [header_safe(r, limit=998) for r in references if r]
-    if message.in_reply_to:
-        parent = header_safe(message.in_reply_to, limit=998)
-        if parent.startswith("<") and parent.endswith(">"):
-            mail["In-Reply-To"] = parent
-            thread.append(parent)
+    # The id of the message answered: the channel may keep more beside it (the sender).
+    parent = _MESSAGE_ID.search(header_safe(message.in_reply_to or "", limit=998))
+    if parent is not None:
+        mail["In-Reply-To"] = parent.group(0)
+        thread.append(parent.group(0))
     if thread:
         mail["References"] = " ".join(dict.fromkeys(thread))
     # RFC 3834: an automatic message. Exchange honours X-Auto-Response-Suppress and does not

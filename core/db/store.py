@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -66,6 +67,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here, in order,
+        # instead of in SQLite's busy handler, which sleeps in growing steps while it waits.
+        self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -85,7 +89,11 @@ class Store:
         through unchanged), so callers never handle SQLAlchemy's types.
         """
         try:
-            async with self._sessions() as session, session.begin():
+            async with AsyncExitStack() as stack:
+                if self._sqlite_writer is not None:
+                    await self._wait_for_writer(stack, self._sqlite_writer)
+                session = await stack.enter_async_context(self._sessions())
+                await stack.enter_async_context(session.begin())
                 yield UnitOfWork.over(session)
         except IntegrityError as error:
             # A unique fact recorded twice, typically by two concurrent transactions; the
@@ -95,6 +103,16 @@ class Store:
             raise StorageError(f"database error: {error.orig!r}") from error
         except SQLAlchemyError as error:
             raise StorageError(f"database error: {error}") from error
+
+    @staticmethod
+    async def _wait_for_writer(stack: AsyncExitStack, lock: asyncio.Lock) -> None:
+        """Take the process's SQLite write turn, as long as SQLite itself would wait."""
+        try:
+            async with asyncio.timeout(engines.SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            raise StorageError("database error: the database is locked (busy)") from None
+        stack.callback(lock.release)
 
     async def migrate(self) -> tuple[str | None, str | None]:
         """Bring the schema up to date; return the revisions before and after."""

@@ -566,6 +566,27 @@ async def test_a_send_cut_short_by_a_crash_is_sent_again_when_its_lease_ends(
     assert telegram.texts == ["one"]
 
 
+async def test_a_pass_never_sends_past_its_lease(
+    store: Store, clock: FrozenClock, services: Services
+) -> None:
+    """A slow medium: the rest of the batch goes back, so no second dispatcher doubles it."""
+
+    class SlowChannel(RecordingChannel):
+        async def send(self, message: OutboundMessage) -> None:
+            clock.advance(LEASE / 2 + timedelta(seconds=1))  # each send takes that long
+            await super().send(message)
+
+    for text in ("one", "two", "three"):
+        await queue(store, services, text)
+    telegram = SlowChannel()
+    dispatcher = Dispatcher(store=store, clock=clock, channels={"telegram": telegram})
+    assert await dispatcher.dispatch_once() == 1
+    competitor = Dispatcher(store=store, clock=clock, channels={"telegram": telegram})
+    assert await competitor.dispatch_once() == 1  # the rest were handed back, not held
+    assert await dispatcher.dispatch_once() == 1
+    assert telegram.texts == ["one", "two", "three"]
+
+
 async def test_run_wakes_early_and_stops_cleanly(
     store: Store, clock: FrozenClock, services: Services
 ) -> None:

@@ -573,6 +573,17 @@ def test_export_writes_the_bundle(tmp_path: Path) -> None:
     assert json.loads((out_dir / "case.json").read_text())["reference"] == reference
 
 
+def test_export_to_a_place_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference = seed(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    status, _ = staff("export", reference, "--out", str(blocker / "bundle"), "--by", "o")
+    assert status == 1
+    assert "cannot write the case file" in capsys.readouterr().err
+
+
 def test_the_chat_parser_is_the_command_line_parser() -> None:
     # One definition: every action of the CLI is an action of the staff chat.
     chat = staff_cli.ChatParser(prog="/staff")

@@ -717,6 +717,10 @@ async def test_adjustments_are_recorded_and_honoured(desk: Desk) -> None:  # CHC
         resident = await uow.residents.get(complaint.resident_id)
     assert resident.preferences.update_interval_working_days == 3
     assert resident.adjustments == ("Dyslexia: short sentences",)
+    # CHC-5.9: the next update keeps to the new interval (it was due 4 January).
+    async with desk.store.unit_of_work() as uow:
+        again = await uow.complaints.get_by_reference(complaint.reference)
+    assert again.next_update_due_on == date(2026, 12, 30)
 
 
 async def test_unknown_resident_is_a_clear_error(desk: Desk) -> None:

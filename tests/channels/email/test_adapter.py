@@ -22,6 +22,7 @@ from channels.email.adapter import (
     EmailChannel,
     FetchedMail,
     LoginRefusedError,
+    MailboxMissingError,
     parse_fetch,
     uid_set,
 )
@@ -379,7 +380,7 @@ async def test_unreadable_mail_goes_to_dead_letters_and_staff_are_told(
     assert [letter.source for letter in letters] == ["email"]
     assert b"The boiler is broken." in letters[0].payload
     notices = [body(m) for m in to(smtp, TEAM)]
-    assert any("could not be read" in n for n in notices)
+    assert any("could not be read" in n and "\nReason: " in n for n in notices)
 
 
 async def test_a_refused_recipient_goes_to_dead_letters_and_staff_are_told(
@@ -511,7 +512,7 @@ async def test_without_idle_the_mailbox_is_polled(
         await until(lambda: len(received) == 1)
         await seen_all(mailbox)
     assert channel.idle_supported  # the server has IDLE; the setting turned it off
-    assert received[0].message_id == message_id
+    assert received[0].message_id == f"{message_id} {SAM}"  # keyed with its sender
     assert received[0].sender == SAM
     assert received[0].sender_name == "Sam Smith"
     assert "boiler" in received[0].text
@@ -562,5 +563,71 @@ async def test_a_wrong_password_at_start_stops_with_a_clear_error(
         raise AssertionError("nothing to receive")
 
     with pytest.raises(LoginRefusedError, match="COMPLAINTS_IMAP__PASSWORD"):
+        await asyncio.wait_for(channel.start(ignore), timeout=BOUND)
+    await channel.stop()
+
+
+async def test_mail_arriving_while_the_mailbox_is_worked_through_is_not_left_waiting(
+    mailbox: Mailbox, smtp: SmtpRecorder, store: Store, tmp_path: Path, clock: ShiftedClock
+) -> None:
+    """News of mail that lands during a batch is lost in aioimaplib; a new search finds it."""
+    settings = settings_for(mailbox, smtp, "sqlite+aiosqlite://", tmp_path)
+    received: list[str] = []
+
+    async def handle(message: InboundMessage) -> None:
+        if not received:
+            await asyncio.to_thread(mailbox.append, email("second", sender="lee@example.org")[1])
+        received.append(message.sender)
+
+    channel = channel_for(settings, store, clock)
+    async with asyncio.timeout(BOUND), listening(channel, handle):
+        mailbox.append(email("first")[1])
+        await until(lambda: len(received) == 2, timeout=5)
+    assert received == [SAM, "lee@example.org"]
+
+
+async def test_two_senders_sharing_a_message_id_are_both_answered(
+    mailbox: Mailbox, smtp: SmtpRecorder, database_url: str, tmp_path: Path, clock: ShiftedClock
+) -> None:
+    """A Message-ID is the sender's choice: a copied one must not silence someone's mail."""
+    shared = "<same-id@example.org>"
+    first = email(COMPLAINT)[1].replace(b"Message-ID: <", b"X-Old-ID: <", 1)
+    second = email(COMPLAINT, sender="lee@example.org")[1].replace(
+        b"Message-ID: <", b"X-Old-ID: <", 1
+    )
+    async with (
+        asyncio.timeout(BOUND),
+        running(settings_for(mailbox, smtp, database_url, tmp_path), clock),
+    ):
+        mailbox.append(f"Message-ID: {shared}\r\n".encode() + first)
+        mailbox.append(f"Message-ID: {shared}\r\n".encode() + second)
+        await until(lambda: len(to(smtp, SAM)) == 1 and len(to(smtp, "lee@example.org")) == 1)
+    assert to(smtp, SAM)[0].message["In-Reply-To"] == shared
+
+
+def test_an_unsolicited_flags_update_does_not_hide_a_message() -> None:
+    lines: list[bytes | bytearray] = [
+        b"7 FETCH (FLAGS (\\Seen))",
+        b'8 FETCH (UID 44 INTERNALDATE "23-Dec-2025 10:00:00 +0000" BODY[] {5}',
+        bytearray(b"hello"),
+        b")",
+        b"Fetch completed.",
+    ]
+    assert [(m.uid, m.raw) for m in parse_fetch(lines)] == [(44, b"hello")]
+
+
+async def test_a_wrong_mailbox_name_at_start_stops_with_a_clear_error(
+    mailbox: Mailbox, smtp: SmtpRecorder, store: Store, tmp_path: Path, clock: ShiftedClock
+) -> None:
+    settings = settings_for(mailbox, smtp, "sqlite+aiosqlite://", tmp_path)
+    settings = settings.model_copy(
+        update={"imap": settings.imap.model_copy(update={"mailbox": "Complaints"})}
+    )
+    channel = channel_for(settings, store, clock)
+
+    async def ignore(message: InboundMessage) -> None:
+        raise AssertionError("nothing to receive")
+
+    with pytest.raises(MailboxMissingError, match="COMPLAINTS_IMAP__MAILBOX"):
         await asyncio.wait_for(channel.start(ignore), timeout=BOUND)
     await channel.stop()
