@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import time
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
 from core.errors import ConfigurationError
-from core.settings import Settings, load_settings
+from core.settings import ENV_PREFIX, Settings, load_settings
 
 SECRET_TOKEN = "123456:secret-token-value"
 SECRET_PASSWORD = "hunter2-db-password"
@@ -418,3 +420,27 @@ def test_which_channels_are_configured(
     settings = load_settings()
     assert settings.telegram_configured is telegram
     assert settings.email_configured is email
+
+
+def _setting_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _setting_names(annotation, f"{prefix}{name.upper()}__")
+        else:
+            yield f"{prefix}{name.upper()}"
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    """An operator finds every setting, with its default, in .env.example."""
+    documented = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    names = list(_setting_names(Settings, ENV_PREFIX))
+    assert "COMPLAINTS_IMAP__IDLE" in names  # the walk reaches nested sections
+    missing = [n for n in names if f"{n}=" not in documented]
+    assert missing == []
+
+
+@pytest.mark.parametrize("address", ["complaints", "@riverside.example", "a@b@c"])
+def test_a_malformed_complaints_address_is_refused(address: str) -> None:
+    with pytest.raises(ConfigurationError, match="COMPLAINTS_EMAIL__ADDRESS"):
+        load_settings(email={"address": address})
