@@ -65,6 +65,8 @@ RETRY_BASE_SECONDS: Final = 30.0
 """Ceiling of the first retry delay; it doubles with each failed attempt."""
 RETRY_CAP_SECONDS: Final = 3600.0
 """Longest delay between two attempts, whatever the attempt number."""
+INLINE_WAIT_SECONDS: Final = 0.25
+"""Longest wait for a channel's rate limit spent inside a pass rather than handing back."""
 LEASE: Final = timedelta(minutes=5)
 """How long a claimed message is reserved for the dispatcher sending it; after a crash it is
 sent again once this has passed."""
@@ -205,12 +207,19 @@ class Dispatcher:
             if self._clock.now() - leased_at > LEASE / 2:
                 outcomes.append((row, None))
                 continue
+            await self._pace(row)
             outcomes.append((row, await self._attempt(row, result)))
+        held = [row for row, outcome in outcomes if outcome is None]
         async with self._store.unit_of_work() as uow:
+            if held:
+                # Back where they were in the queue: before everything claimed after them.
+                await uow.outbox.release_many(
+                    [_id_of(r) for r in held], min(r.next_attempt_at for r in held)
+                )
             for row, outcome in outcomes:
                 if outcome is None:
-                    await uow.outbox.release(_id_of(row), row.next_attempt_at)
-                elif isinstance(outcome, str):
+                    continue
+                if isinstance(outcome, str):
                     await self._give_up(uow, row, outcome)
                 else:
                     await self._record(uow, row, outcome, result)
@@ -251,6 +260,21 @@ class Dispatcher:
         if result.claimed >= self._batch_size:
             return 0.0  # a full batch: more are probably due
         return interval
+
+    async def _pace(self, row: OutboxMessage) -> None:
+        """Wait out a channel's rate limit here when the wait is short.
+
+        Handing the row back instead would cost a pass (three transactions) per message on a
+        fast channel; a long wait is still handed back, so other channels are not held up.
+        """
+        names = self._staff_channels if row.channel == STAFF_CHANNEL else (row.channel,)
+        now = self._clock.now()
+        waits = [
+            (self._next_send_at[n] - now).total_seconds() for n in names if n in self._next_send_at
+        ]
+        wait = max(waits, default=0.0)
+        if 0 < wait <= INLINE_WAIT_SECONDS:
+            await asyncio.sleep(wait)
 
     async def _attempt(self, row: OutboxMessage, result: PassResult) -> _Outcome | str | None:
         """Send one row: its outcome, why it cannot be sent at all, or ``None`` if held back."""

@@ -749,11 +749,11 @@ class OutboxRepository(_Repository):
             update(OutboxRow).where(OutboxRow.id.in_(message_ids)).values(next_attempt_at=until)
         )
 
-    async def release(self, message_id: int, due_at: datetime) -> None:
-        """Give back a leased message unsent, due again at ``due_at``."""
+    async def release_many(self, message_ids: Sequence[int], due_at: datetime) -> None:
+        """Give back leased messages unsent, due again at ``due_at``."""
         await self._session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id == message_id, OutboxRow.status == OutboxStatus.PENDING.value)
+            .where(OutboxRow.id.in_(message_ids), OutboxRow.status == OutboxStatus.PENDING.value)
             .values(next_attempt_at=due_at)
         )
 
