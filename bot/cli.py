@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot import staff_cli
+from bot import report_cli, staff_cli
 from bot.app import Application, ChatOptions, install_stop_signals, secrets_of
 from bot.logs import configure_logging
 from core.calendar import long_date
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deadlines.add_argument("--json", action="store_true", help="print one JSON object")
     staff_cli.add_to(commands)
+    report_cli.add_to(commands)
     return parser
 
 
@@ -125,8 +126,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         settings = load_settings(args.config)
         level = settings.log_level
-        if args.command in {"chat", "staff"} and "log_level" not in settings.model_fields_set:
-            level = "WARNING"  # the conversation is the output; only problems are logged
+        quiet = args.command in {"chat", "staff", "report"}
+        if quiet and "log_level" not in settings.model_fields_set:
+            level = "WARNING"  # the conversation or report is the output; only problems logged
         configure_logging(level=level, json_lines=settings.log_json, secrets=secrets_of(settings))
         if args.command == "run":
             return asyncio.run(_run(settings, out, _chat_options(args, out) if args.chat else None))
@@ -134,8 +136,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return asyncio.run(_chat(settings, _chat_options(args, out)))
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command, out))
-        if args.command == "staff":
-            return asyncio.run(staff_cli.run(settings, args, out=out))
+        if args.command in {"staff", "report"}:
+            command = staff_cli.run if args.command == "staff" else report_cli.run
+            return asyncio.run(command(settings, args, out=out))
         return _deadlines(settings, args.received_at, as_json=args.json, out=out)
     except ComplaintsBotError as error:
         # Settings and usage problems exit 2; anything else (database, …) exits 1.

@@ -19,6 +19,7 @@ from core.db.repositories import (
     InboxRepository,
     OutboxRepository,
     ReceiptRepository,
+    ReportRepository,
     ResidentRepository,
     ServiceRequestRepository,
 )
@@ -39,6 +40,7 @@ class UnitOfWork:
     dead_letters: DeadLetterRepository
     conversations: ConversationRepository
     inbox: InboxRepository
+    reports: ReportRepository
 
     @classmethod
     def over(cls, session: AsyncSession) -> UnitOfWork:
@@ -54,6 +56,7 @@ class UnitOfWork:
             dead_letters=DeadLetterRepository(session),
             conversations=ConversationRepository(session),
             inbox=InboxRepository(session),
+            reports=ReportRepository(session),
         )
 
 
