@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
@@ -924,39 +924,7 @@ class Casework:
             NotFoundError: no such remedy on this complaint.
             DomainError: it was already done or cancelled.
         """
-        actor = _staff(by)
-
-        async def work(uow: UnitOfWork) -> ActionResult:
-            complaint = await self._complaints.get(uow, reference=reference)
-            remedy = next((r for r in complaint.remedies if r.id == remedy_id), None)
-            if remedy is None:
-                raise NotFoundError(f"{complaint.reference} has no remedy {remedy_id}")
-            if remedy.status != TaskStatus.PENDING:
-                raise DomainError(f"remedy {remedy_id} of {complaint.reference} is {remedy.status}")
-            complaint = await self._complaints.complete_remedy(
-                uow, reference=reference, remedy_id=remedy_id, actor=actor
-            )
-            event = await _last_event(uow, complaint, EventKind.REMEDY_COMPLETED)
-            told = await self._tell(
-                uow,
-                complaint,
-                "letter_remedy_done",
-                _letter_key(event),
-                actor=actor,
-                remedy=self._remedy(remedy),
-                done_on=self._complaints.today(),
-                remaining=self._remaining(complaint),
-            )
-            return self._result(
-                "remedy_done",
-                complaint,
-                told=told,
-                details={"remedy_id": remedy_id},
-                reference=complaint.reference,
-                id=str(remedy_id),
-            )
-
-        return await self._act(request_id, work)
+        return await self._complete("remedy", reference, remedy_id, by, request_id)
 
     async def add_action(
         self,
@@ -1011,36 +979,54 @@ class Casework:
             NotFoundError: no such action on this complaint.
             DomainError: it was already done or cancelled.
         """
+        return await self._complete("action", reference, action_id, by, request_id)
+
+    async def _complete(
+        self,
+        noun: Literal["remedy", "action"],
+        reference: str,
+        item_id: int,
+        by: str,
+        request_id: str | None,
+    ) -> ActionResult:
+        """Mark a remedy or an outstanding action done, and write to the resident."""
         actor = _staff(by)
 
         async def work(uow: UnitOfWork) -> ActionResult:
             complaint = await self._complaints.get(uow, reference=reference)
-            action = next((a for a in complaint.actions if a.id == action_id), None)
-            if action is None:
-                raise NotFoundError(f"{complaint.reference} has no action {action_id}")
-            if action.status != TaskStatus.PENDING:
-                raise DomainError(f"action {action_id} of {complaint.reference} is {action.status}")
-            complaint = await self._complaints.complete_action(
-                uow, reference=reference, action_id=action_id, actor=actor
-            )
-            event = await _last_event(uow, complaint, EventKind.ACTION_COMPLETED)
+            items = complaint.remedies if noun == "remedy" else complaint.actions
+            item = next((i for i in items if i.id == item_id), None)
+            if item is None:
+                raise NotFoundError(f"{complaint.reference} has no {noun} {item_id}")
+            if item.status != TaskStatus.PENDING:
+                raise DomainError(f"{noun} {item_id} of {complaint.reference} is {item.status}")
+            if isinstance(item, Remedy):
+                complaint = await self._complaints.complete_remedy(
+                    uow, reference=reference, remedy_id=item_id, actor=actor
+                )
+                kind, described = EventKind.REMEDY_COMPLETED, self._remedy(item)
+            else:
+                complaint = await self._complaints.complete_action(
+                    uow, reference=reference, action_id=item_id, actor=actor
+                )
+                kind = EventKind.ACTION_COMPLETED
+                described = {"description": item.description, "due_on": item.due_on}
+            event = await _last_event(uow, complaint, kind)
+            context: dict[str, Any] = {
+                noun: described,
+                "done_on": self._complaints.today(),
+                "remaining": self._remaining(complaint),
+            }
             told = await self._tell(
-                uow,
-                complaint,
-                "letter_action_done",
-                _letter_key(event),
-                actor=actor,
-                action={"description": action.description, "due_on": action.due_on},
-                done_on=self._complaints.today(),
-                remaining=self._remaining(complaint),
+                uow, complaint, f"letter_{noun}_done", _letter_key(event), actor=actor, **context
             )
             return self._result(
-                "action_done",
+                f"{noun}_done",
                 complaint,
                 told=told,
-                details={"action_id": action_id},
+                details={f"{noun}_id": item_id},
                 reference=complaint.reference,
-                id=str(action_id),
+                id=str(item_id),
             )
 
         return await self._act(request_id, work)
