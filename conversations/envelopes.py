@@ -13,7 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TEXT_LENGTH = 20_000
-"""Longer inbound text is cut here (and the resident told): nothing reasonable is longer."""
+"""Longer inbound text is cut here: nothing reasonable is longer, and the record stays bounded."""
 
 
 class _Frozen(BaseModel):

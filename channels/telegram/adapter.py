@@ -234,8 +234,10 @@ class TelegramChannel(Channel):
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """Store the update, then answer 200 at once; the worker processes it."""
         secret = self._settings.webhook_secret
-        given = request.headers.get(SECRET_HEADER, "")
-        if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
+        # Compared as bytes: compare_digest refuses non-ASCII text, which a caller controls.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        expected = secret.get_secret_value().encode() if secret is not None else b""
+        if secret is None or not hmac.compare_digest(given, expected):
             log.warning("telegram webhook call with a wrong secret refused")
             return web.Response(status=401)
         try:
