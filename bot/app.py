@@ -12,6 +12,8 @@ from typing import TextIO
 from sqlalchemy.engine import make_url
 
 from bot.dispatcher import Dispatcher
+from bot.health import HealthServer
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.staff_cli import StaffChat, build_casework
 from channels.base import Channel
@@ -142,6 +144,11 @@ class Application:
         self._failure: ChannelError | None = None
         self.running_channels: dict[str, Channel] = {}
         """The channels of the running bot, by name (empty until :meth:`run` starts them)."""
+        self.channel_states: dict[str, str] = {}
+        """Each running channel's state by name: running, stopped or failed."""
+        self.metrics = Metrics()
+        self.health: HealthServer | None = None
+        """The health endpoint while :meth:`run` runs (``None`` when disabled)."""
         self.scheduler = Scheduler(
             store=self.store,
             clock=self.clock,
@@ -179,6 +186,12 @@ class Application:
             print(f"  {status.name:<10} {state}: {status.detail}", file=out)
         if chat is not None:
             print(f"  terminal   chatting as {chat.user}; /quit stops the bot", file=out)
+        health = self._build_health()
+        if health is not None:
+            # Bound before anything runs, so a port in use stops the bot with nothing started.
+            await health.start()
+            self.health = health
+            print(f"  health     {health.url}/healthz and {health.url}/metrics", file=out)
         print(
             f"  scheduler  checking deadlines every {self.settings.scheduler.interval_seconds:g} s",
             file=out,
@@ -198,15 +211,19 @@ class Application:
                 "email": self.settings.smtp.messages_per_second,
             },
             wording=self.wording,
+            metrics=self.metrics,
         )
 
         async def on_message(message: InboundMessage) -> None:
             await self.engine.handle(message)
+            self.metrics.received(message.channel)
             wake.set()
 
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.scheduler.run(stop))
             tasks.create_task(dispatcher.run(stop, wake=wake))
+            if health is not None:
+                tasks.create_task(health.run(stop))
             for channel in channels.values():
                 tasks.create_task(self._run_channel(channel, on_message, stop))
             if chat is not None:
@@ -225,12 +242,28 @@ class Application:
         stop: asyncio.Event,
     ) -> None:
         """Run one channel; if it cannot run at all (e.g. a wrong token), stop the bot."""
+        self.channel_states[channel.name] = "running"
         try:
             await channel.start(on_message)
         except ChannelError as error:
+            self.channel_states[channel.name] = "failed"
             log.error("channel failed", extra={"channel": channel.name, "error": str(error)})
             self._failure = ChannelError(f"the {channel.name} channel could not run: {error}")
             stop.set()
+        else:
+            self.channel_states[channel.name] = "stopped"
+
+    def _build_health(self) -> HealthServer | None:
+        if not self.settings.health.enabled:
+            return None
+        return HealthServer(
+            settings=self.settings.health,
+            store=self.store,
+            clock=self.clock,
+            timezone=self.calendar.timezone,
+            metrics=self.metrics,
+            channel_states=lambda: self.channel_states,
+        )
 
     def build_channels(self) -> dict[str, Channel]:
         """Build the configured channels, by name."""

@@ -42,6 +42,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from bot.metrics import Metrics
 from channels.base import Channel, jittered_backoff
 from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
 from conversations.wording import Wording
@@ -124,6 +125,7 @@ class Dispatcher:
         rate_limits: most messages per second for a channel, by channel name; sends on that
             channel are spaced at least ``1 / rate`` seconds apart, measured on ``clock``.
         wording: the words of the notices to staff (the built-in templates by default).
+        metrics: counts each copy sent and each failed attempt, by channel.
 
     Raises:
         ValueError: a limit is not positive.
@@ -140,6 +142,7 @@ class Dispatcher:
         batch_size: int = 50,
         rate_limits: Mapping[str, float] | None = None,
         wording: Wording | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be 1 or more, not {max_attempts}")
@@ -161,6 +164,7 @@ class Dispatcher:
         self._next_send_at: dict[str, datetime] = {}
         self._next_to_recipient: dict[str, datetime] = {}
         self._warned: set[str] = set()
+        self._metrics = metrics or Metrics()
         # Only what this process can deliver is claimed; the rest waits, untouched, for a
         # process that runs those channels (e.g. `chat` leaves email and staff notices to `run`).
         self._deliverable = frozenset(self._channels) | (
@@ -416,6 +420,10 @@ class Dispatcher:
             )
             error = TemporaryChannelError(f"unexpected {type(caught).__name__}: {caught}")
         self._note_send(name, error, channel.min_interval(message.recipient), message.recipient)
+        if error is None:
+            self._metrics.sent(name)
+        else:
+            self._metrics.failed(name)
         return error, sent_id
 
     def _note_send(

@@ -191,6 +191,15 @@ class SchedulerSettings(_Section):
         return value
 
 
+class HealthSettings(_Section):
+    """The health and metrics endpoint of ``complaints-bot run``."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    """0 binds any free port (tests); the bound port is shown in the start-up banner."""
+
+
 class Settings(BaseSettings):
     """Everything the bot can be told. See ``.env.example`` for each setting."""
 
@@ -217,6 +226,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     staff: StaffSettings = StaffSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    health: HealthSettings = HealthSettings()
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -32,6 +32,10 @@ from tests.support.postgres import PostgresServer, find_pg_bin
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
+# Every bot started by a test (in process or as a child process) serves its health endpoint on
+# a free port, so bots running side by side never fight over the default 8090.
+os.environ.setdefault("COMPLAINTS_HEALTH__PORT", "0")
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:

@@ -328,6 +328,18 @@ class ComplaintRepository(_Repository):
         )
         return await self._with_children(list(rows))
 
+    async def count_overdue(self, today: date) -> int:
+        """Return how many open complaints have a deadline before ``today`` (for metrics)."""
+        return int(
+            await self._session.scalar(
+                select(func.count(ComplaintRow.id)).where(
+                    ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]),
+                    ComplaintRow.next_due_on < today,
+                )
+            )
+            or 0
+        )
+
     async def due_by(self, day: date, *, limit: int = 500) -> list[Complaint]:
         """Return open complaints whose next deadline is on or before ``day``, earliest first.
 
@@ -855,6 +867,15 @@ class DeadLetterRepository(_Repository):
             .limit(limit)
         )
         return [_model(DeadLetter, row) for row in rows]
+
+    async def count_unresolved(self) -> int:
+        """Return how many dead letters wait for a person."""
+        return int(
+            await self._session.scalar(
+                select(func.count(DeadLetterRow.id)).where(DeadLetterRow.resolved_at.is_(None))
+            )
+            or 0
+        )
 
     async def resolve(self, letter_id: int, *, by: str, at: datetime) -> None:
         """Mark a dead letter as dealt with.

@@ -337,6 +337,7 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env["COMPLAINTS_DATA_DIR"] = str(tmp_path)
     env["COMPLAINTS_SCHEDULER__INTERVAL_SECONDS"] = "0.2"
     env["PYTHONIOENCODING"] = "utf-8"
+    env["COMPLAINTS_HEALTH__PORT"] = "0"  # bots started side by side never share a port
     env.update(settings)
     return env
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.complaints.models import Actor
 from core.db.store import Store
 from core.errors import DomainError, NotFoundError, StorageError
 from core.outbox.models import DeadLetter, OutboxMessage, OutboxStatus
@@ -217,3 +218,30 @@ async def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises((StorageError, ValueError)):
         async with store.unit_of_work() as uow:
             await uow.receipts.record("x", "1", datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+async def test_the_metrics_counts_match_the_lists(store: Store, services: Services) -> None:
+    """The health endpoint's gauges: unresolved dead letters and overdue open complaints."""
+    async with store.unit_of_work() as uow:
+        resident = await services.residents.identify(uow, channel="telegram", address="1001")
+        complaint = await services.complaints.log(
+            uow,
+            resident_id=resident.id or 0,
+            channel="telegram",
+            received_at=NOW,
+            elements=("Repair not done",),
+            outcomes_sought=("Fix the boiler",),
+            actor=Actor.resident(resident.id or 0),
+        )
+        for n in range(2):
+            await uow.dead_letters.add(
+                DeadLetter(
+                    source="email", external_id=f"<{n}@x>", payload=b"", reason="r", created_at=NOW
+                )
+            )
+    due = complaint.next_due_on
+    assert due is not None
+    async with store.unit_of_work() as uow:
+        assert await uow.dead_letters.count_unresolved() == 2
+        assert await uow.complaints.count_overdue(due) == 0  # due today is not overdue yet
+        assert await uow.complaints.count_overdue(due + timedelta(days=1)) == 1
