@@ -893,24 +893,14 @@ class Casework:
                 amount_pence=amount_pence,
                 actor=actor,
             )
-            complaint = await self._complaints.get(uow, reference=reference)
-            event = await _last_event(uow, complaint, EventKind.REMEDY_ADDED)
-            told = await self._tell(
+            return await self._announce_added(
                 uow,
-                complaint,
-                "letter_remedy_offered",
-                _letter_key(event),
+                "remedy",
+                reference,
+                item_id=remedy.id,
+                due_on=due_on,
                 actor=actor,
-                remedy=self._remedy(remedy),
-            )
-            return self._result(
-                "remedy_add",
-                complaint,
-                told=told,
-                details={"remedy_id": remedy.id},
-                reference=complaint.reference,
-                id=str(remedy.id),
-                date=due_on.isoformat(),
+                letter={"remedy": self._remedy(remedy)},
             )
 
         return await self._act(request_id, work)
@@ -948,24 +938,14 @@ class Casework:
             action = await self._complaints.add_action(
                 uow, reference=reference, description=what, due_on=due_on, actor=actor
             )
-            complaint = await self._complaints.get(uow, reference=reference)
-            event = await _last_event(uow, complaint, EventKind.ACTION_ADDED)
-            told = await self._tell(
+            return await self._announce_added(
                 uow,
-                complaint,
-                "letter_action_added",
-                _letter_key(event),
+                "action",
+                reference,
+                item_id=action.id,
+                due_on=due_on,
                 actor=actor,
-                action={"description": action.description, "due_on": action.due_on},
-            )
-            return self._result(
-                "action_add",
-                complaint,
-                told=told,
-                details={"action_id": action.id},
-                reference=complaint.reference,
-                id=str(action.id),
-                date=due_on.isoformat(),
+                letter={"action": {"description": action.description, "due_on": action.due_on}},
             )
 
         return await self._act(request_id, work)
@@ -980,6 +960,33 @@ class Casework:
             DomainError: it was already done or cancelled.
         """
         return await self._complete("action", reference, action_id, by, request_id)
+
+    async def _announce_added(
+        self,
+        uow: UnitOfWork,
+        noun: Literal["remedy", "action"],
+        reference: str,
+        *,
+        item_id: int | None,
+        due_on: date,
+        actor: Actor,
+        letter: dict[str, Any],
+    ) -> ActionResult:
+        """Write to the resident about a remedy or action just added, and report it."""
+        complaint = await self._complaints.get(uow, reference=reference)
+        kind = EventKind.REMEDY_ADDED if noun == "remedy" else EventKind.ACTION_ADDED
+        event = await _last_event(uow, complaint, kind)
+        template = "letter_remedy_offered" if noun == "remedy" else "letter_action_added"
+        told = await self._tell(uow, complaint, template, _letter_key(event), actor=actor, **letter)
+        return self._result(
+            f"{noun}_add",
+            complaint,
+            told=told,
+            details={f"{noun}_id": item_id},
+            reference=complaint.reference,
+            id=str(item_id),
+            date=due_on.isoformat(),
+        )
 
     async def _complete(
         self,
