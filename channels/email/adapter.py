@@ -46,15 +46,15 @@ from channels.base import Channel, OnMessage, jittered_backoff
 from channels.email.compose import ComposeError, compose
 from channels.email.parse import MalformedEmailError, ParsedEmail, parse_email
 from conversations.envelopes import (
-    STAFF_CHANNEL,
     Attachment,
     InboundMessage,
     OutboundKind,
     OutboundMessage,
 )
+from conversations.notify import Notifier
 from conversations.wording import Wording
 from core.clock import Clock
-from core.db.store import Store, UnitOfWork
+from core.db.store import Store
 from core.errors import (
     ChannelError,
     PermanentChannelError,
@@ -213,6 +213,7 @@ class EmailChannel(Channel):
         self._imap_timeout = imap_timeout
         self._smtp_timeout = smtp_timeout
         self._outbox = OutboxService(clock=clock)
+        self._notifier = Notifier(outbox=self._outbox, wording=wording, clock=clock)
         self._stop = asyncio.Event()
         self._client: aioimaplib.IMAP4 | None = None
         self._lost = asyncio.Event()
@@ -553,10 +554,10 @@ class EmailChannel(Channel):
                 return
             log.info("automatic email not answered", extra={"why": parsed.automated})
             if parsed.automated == "bounce":
-                await self._queue_staff_notice(
+                await self._notifier.tell_staff(
                     uow,
-                    "staff_bounce",
-                    key=f"{CHANNEL}:{message_id}:bounce",
+                    template="staff_bounce",
+                    idempotency_key=f"{CHANNEL}:{message_id}:bounce",
                     sender=parsed.sender,
                     subject=parsed.subject,
                 )
@@ -572,10 +573,10 @@ class EmailChannel(Channel):
                 uow, source=CHANNEL, payload=mail.raw, reason=reason, external_id=message_id
             )
             log.error("email set aside as a dead letter", extra={"dead_letter": letter.id})
-            await self._queue_staff_notice(
+            await self._notifier.tell_staff(
                 uow,
-                "staff_bad_email",
-                key=f"{CHANNEL}:{message_id}:dead",
+                template="staff_bad_email",
+                idempotency_key=f"{CHANNEL}:{message_id}:dead",
                 sender=parsed.sender if parsed else None,
                 subject=parsed.subject if parsed else None,
                 reason=reason,
@@ -601,24 +602,6 @@ class EmailChannel(Channel):
                 payload=message.model_dump(mode="json"),
                 idempotency_key=f"{CHANNEL}:{message_id}:oversized",
             )
-
-    async def _queue_staff_notice(
-        self, uow: UnitOfWork, template: str, *, key: str, **context: object
-    ) -> None:
-        notice = OutboundMessage(
-            channel=STAFF_CHANNEL,
-            recipient="staff",
-            kind=OutboundKind.STAFF_NOTICE,
-            text=self._words.render(template, reference=None, **context),
-        )
-        await self._outbox.enqueue(
-            uow,
-            channel=STAFF_CHANNEL,
-            address="staff",
-            kind=OutboundKind.STAFF_NOTICE.value,
-            payload=notice.model_dump(mode="json"),
-            idempotency_key=key,
-        )
 
     # ------------------------------------------------------------------ sending
 
