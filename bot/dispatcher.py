@@ -45,6 +45,7 @@ from pydantic import ValidationError
 from bot.metrics import Metrics
 from channels.base import Channel, jittered_backoff
 from conversations.envelopes import STAFF_CHANNEL, OutboundKind, OutboundMessage
+from conversations.notify import Notifier
 from conversations.wording import Wording
 from core.clock import Clock
 from core.db.store import Store, UnitOfWork
@@ -160,7 +161,11 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._batch_size = batch_size
         self._outbox = OutboxService(clock=clock)
-        self._words = wording or Wording(landlord=LandlordSettings(), ombudsman=OmbudsmanSettings())
+        self._notifier = Notifier(
+            outbox=self._outbox,
+            wording=wording or Wording(landlord=LandlordSettings(), ombudsman=OmbudsmanSettings()),
+            clock=clock,
+        )
         self._next_send_at: dict[str, datetime] = {}
         self._next_to_recipient: dict[str, datetime] = {}
         self._warned: set[str] = set()
@@ -568,20 +573,13 @@ class Dispatcher:
         """Queue a notice to staff about the message ``row``, once per ``idempotency_key``."""
         reference = row.payload.get("reference")
         reference = reference if isinstance(reference, str) else None
-        notice = OutboundMessage(
-            channel=STAFF_CHANNEL,
-            recipient=STAFF_RECIPIENT,
-            kind=OutboundKind.STAFF_NOTICE,
-            text=self._words.render(template, reference=reference, **context),
-            reference=reference,
-        )
-        await self._outbox.enqueue(
+        await self._notifier.tell_staff(
             uow,
-            channel=STAFF_CHANNEL,
-            address=STAFF_RECIPIENT,
-            kind=OutboundKind.STAFF_NOTICE.value,
-            payload=notice.model_dump(mode="json"),
+            template=template,
             idempotency_key=idempotency_key,
+            reference=reference,
+            recipient=STAFF_RECIPIENT,
+            **context,
         )
 
 
